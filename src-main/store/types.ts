@@ -164,7 +164,7 @@ export interface AssetStore {
    * Remove asset rows and files no row references and files with no row at all,
    * older than `graceMs` (default 1 h, so writers in other processes are never raced).
    */
-  collectGarbage(options?: { graceMs?: number }): { removedFiles: string[] };
+  collectGarbage(options?: { graceMs?: number }): { removedFiles: string[] /* data-folder-relative paths */ };
 }
 
 export interface GenerationStore {
@@ -251,8 +251,6 @@ export interface LoraRunStore {
 export interface StoreOptions {
   /** The user data folder; created if missing. The database is `<dataDir>/atelier.db`. */
   dataDir: string;
-  /** Open read-only (no migrations, no cleanup). */
-  readonly?: boolean;
 }
 
 export interface Store {

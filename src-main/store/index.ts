@@ -1,0 +1,46 @@
+// The store: one SQLite database in the data folder plus content-addressed image files.
+// Electron-free; the shell, the browser-mode server and the CLI all open it through openStore().
+import fs from 'node:fs';
+import path from 'node:path';
+import { AssetFiles } from './assets';
+import { openDatabase } from './database';
+import { ensureDirectoryDurably, removeAbandonedTempFiles } from './files';
+import { Generations } from './generations';
+import { LoraRuns } from './lora-runs';
+import { LATEST_SCHEMA_VERSION } from './migrations';
+import { Projects } from './projects';
+import { Settings } from './settings';
+import type { Store, StoreOptions } from './types';
+
+export * from './types';
+export { LATEST_SCHEMA_VERSION } from './migrations';
+
+export const DATABASE_FILE = 'atelier.db';
+
+export function openStore(options: StoreOptions): Store {
+  const dataDir = path.resolve(options.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const dbPath = path.join(dataDir, DATABASE_FILE);
+  const db = openDatabase(dbPath);
+  ensureDirectoryDurably(path.join(dataDir, 'images'));
+  // Leftovers of writers that died mid-file; never visible as assets, removed here.
+  removeAbandonedTempFiles(dataDir);
+  const assets = new AssetFiles(db, dataDir);
+  let closed = false;
+  return {
+    dataDir,
+    dbPath,
+    schemaVersion: LATEST_SCHEMA_VERSION,
+    settings: new Settings(db),
+    assets,
+    generations: new Generations(db, assets),
+    projects: new Projects(db),
+    loraRuns: new LoraRuns(db),
+    integrityCheck: () => (db.pragma('integrity_check', { simple: true }) as string),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
