@@ -66,15 +66,28 @@ export type JobHandler<P = unknown, R = unknown> = (params: P, ctx: JobContext) 
 /** A handler module exports its handlers keyed by job kind. */
 export type HandlerTable = Record<string, JobHandler<never, unknown>>;
 
+/** How to start the worker script (see worker-url.ts). */
+export interface WorkerEntry {
+  url: URL;
+  execArgv?: string[];
+  /**
+   * Dev only: a module whose `register()` installs a TypeScript loader in the worker before the
+   * entry is imported (Node 20 workers do not inherit the parent's `--import tsx` hooks).
+   */
+  loaderUrl?: string;
+}
+
 export interface JobQueueOptions {
   /** How many jobs run at once; each runs in its own worker. Default 1. */
   concurrency?: number;
   /** Worker script; default from resolveWorkerEntry() in worker-url.ts. */
-  workerEntry?: { url: URL; execArgv: string[] };
+  workerEntry?: WorkerEntry;
   /** Passed to the worker (e.g. { maxOldGenerationSizeMb }) so an OOM kills only the worker. */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
   /** How many finished jobs list() keeps (oldest dropped first). Default 200. */
   keepFinished?: number;
+  /** A cancelled job whose handler has not stopped after this long has its worker terminated. Default 10 s. */
+  cancelGraceMs?: number;
 }
 
 export interface JobQueueApi {

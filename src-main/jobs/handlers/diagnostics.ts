@@ -1,0 +1,93 @@
+// Built-in job kinds for checking the job system itself (tests, the studio's diagnostics):
+// - diagnostics.count  {n, delayMs, preview?} counts to n, one progress event per step, honours cancel.
+// - diagnostics.fail   {message} fails with that message.
+// - diagnostics.crash  {mode: 'exit' | 'throw' | 'oom'} kills the worker thread the way real crashes do.
+import { setTimeout as sleep } from 'node:timers/promises';
+import zlib from 'node:zlib';
+import type { HandlerTable, JobContext } from '../types';
+
+export interface CountParams {
+  n: number;
+  delayMs?: number;
+  /** Also send a 1×1 grey PNG preview each step. */
+  preview?: boolean;
+}
+
+function checkCount(params: unknown): Required<CountParams> {
+  const p = (params ?? {}) as Partial<CountParams>;
+  if (!Number.isInteger(p.n) || (p.n as number) < 0 || (p.n as number) > 1_000_000) {
+    throw new Error('diagnostics.count needs an integer n between 0 and 1000000');
+  }
+  const delayMs = p.delayMs ?? 0;
+  if (typeof delayMs !== 'number' || !(delayMs >= 0 && delayMs <= 60_000)) {
+    throw new Error('diagnostics.count needs delayMs between 0 and 60000');
+  }
+  return { n: p.n as number, delayMs, preview: p.preview === true };
+}
+
+async function count(params: unknown, ctx: JobContext): Promise<{ counted: number }> {
+  const { n, delayMs, preview } = checkCount(params);
+  ctx.log(`counting to ${n}`);
+  for (let i = 1; i <= n; i++) {
+    // Rejects as soon as the job is cancelled, so a cancel takes effect within the current step.
+    await sleep(delayMs, undefined, { signal: ctx.signal });
+    ctx.progress(i, n, 'counting');
+    if (preview) ctx.preview(greyPixelPng(Math.round((255 * i) / n)));
+  }
+  return { counted: n };
+}
+
+async function fail(params: unknown): Promise<never> {
+  const message = (params as { message?: unknown } | null)?.message;
+  throw new Error(typeof message === 'string' && message !== '' ? message : 'diagnostics.fail was asked to fail');
+}
+
+async function crash(params: unknown): Promise<never> {
+  const mode = (params as { mode?: unknown } | null)?.mode ?? 'exit';
+  if (mode === 'exit') process.exit(3); // in a worker this ends the thread only
+  if (mode === 'throw') {
+    // Thrown outside the handler's promise chain: an uncaught exception in the worker.
+    setTimeout(() => {
+      throw new Error('diagnostics.crash: uncaught error in the worker');
+    }, 0);
+    return new Promise<never>(() => {});
+  }
+  if (mode === 'oom') {
+    const hoard: number[][] = [];
+    for (;;) hoard.push(new Array(1_000_000).fill(hoard.length));
+  }
+  throw new Error(`diagnostics.crash: unknown mode ${JSON.stringify(mode)}`);
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/** A valid 1×1 8-bit greyscale PNG. */
+export function greyPixelPng(level: number): Uint8Array {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(1, 0);
+  header.writeUInt32BE(1, 4);
+  header[8] = 8; // bit depth
+  header[9] = 0; // greyscale
+  const scanline = Buffer.from([0, level & 0xff]); // filter byte, pixel
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      pngChunk('IHDR', header),
+      pngChunk('IDAT', zlib.deflateSync(scanline)),
+      pngChunk('IEND', Buffer.alloc(0)),
+    ]),
+  );
+}
+
+export const handlers: HandlerTable = {
+  'diagnostics.count': count,
+  'diagnostics.fail': fail,
+  'diagnostics.crash': crash,
+};
