@@ -8,10 +8,12 @@ const Steps = z.int().min(1).max(200);
 const Cfg = z.number().min(0).max(30);
 const ModelName = z.string().min(1).max(200);
 
-/** Counts to `count`, waiting `delayMs` per step; the queue's own self-test (honours cancel). */
+/** Counts to `n`, waiting `delayMs` per step; the queue's own self-test (honours cancel). */
 export const DiagnosticsCountParams = z.strictObject({
-  count: z.int().min(1).max(100_000),
-  delayMs: z.int().min(0).max(10_000),
+  n: z.int().min(1).max(1_000_000),
+  delayMs: z.int().min(0).max(60_000).optional(),
+  /** Also send a tiny grey PNG preview each step. */
+  preview: z.boolean().optional(),
 });
 
 /** null seed: the job picks one (the settings' seed mode is applied by the renderer). */
@@ -66,8 +68,11 @@ export const JobSummary = z.strictObject({
   kind: z.string(),
   state: JobState,
   progress: JobProgress.nullable(),
-  error: z.string().nullable(),
+  /** Why it failed; null unless state is 'failed'. */
+  error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
   createdAt: Timestamp,
+  startedAt: Timestamp.nullable(),
+  finishedAt: Timestamp.nullable(),
 });
 export type JobSummary = z.infer<typeof JobSummary>;
 
@@ -77,13 +82,13 @@ const JobRef = z.strictObject({ jobId: z.string().min(1).max(200) });
 // over the browser-mode WebSocket (JSON).
 const base = { jobId: z.string(), at: Timestamp };
 export const JobEvent = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('queued'), ...base, kind: z.string() }),
-  z.strictObject({ type: z.literal('started'), ...base }),
+  z.strictObject({ type: z.literal('queued'), ...base, kind: z.string(), position: z.int().min(0) }),
+  z.strictObject({ type: z.literal('started'), ...base, kind: z.string() }),
   z.strictObject({ type: z.literal('progress'), ...base, ...JobProgress.shape }),
   z.strictObject({ type: z.literal('preview'), ...base, png: PngDataUrl }),
   z.strictObject({ type: z.literal('log'), ...base, message: z.string() }),
   z.strictObject({ type: z.literal('result'), ...base, result: z.unknown() }),
-  z.strictObject({ type: z.literal('error'), ...base, message: z.string() }),
+  z.strictObject({ type: z.literal('error'), ...base, code: z.string(), message: z.string() }),
   z.strictObject({ type: z.literal('cancelled'), ...base }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
