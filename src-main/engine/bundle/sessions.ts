@@ -1,0 +1,127 @@
+// One onnxruntime session per graph role, created on first use and reused for every later run.
+// The first session settles the execution provider (for 'auto' by trying candidates); the others
+// are created on that provider so a bundle never runs half on one device, half on another.
+import type * as ort from 'onnxruntime-node';
+import type { BundleManifest, GraphRole } from './manifest';
+import { checkGraphNames } from './graph-io';
+import { resolveInBundle } from './verify';
+import type { ConcreteProvider, ExecutionProviderChoice } from '../runtime/providers';
+import { createSessionWithProvider } from '../runtime/providers';
+import type { TensorLedger } from '../runtime/ledger';
+import { assertFinite } from '../runtime/checks';
+
+export interface SessionPoolOptions {
+  executionProvider: ExecutionProviderChoice;
+  threads?: number;
+}
+
+export class SessionPool {
+  private readonly sessions = new Map<GraphRole, Promise<ort.InferenceSession>>();
+  private provider: ConcreteProvider | null = null;
+  private reasons: string[] = [];
+  private disposed = false;
+  private providerSettled: Promise<void> | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly manifest: BundleManifest,
+    private readonly opts: SessionPoolOptions,
+  ) {}
+
+  /** The provider in use once a session exists, with why others were skipped. */
+  get providerInfo(): { provider: ConcreteProvider | null; fallbackReasons: string[] } {
+    return { provider: this.provider, fallbackReasons: [...this.reasons] };
+  }
+
+  get loadedRoles(): GraphRole[] {
+    return [...this.sessions.keys()];
+  }
+
+  session(role: GraphRole): Promise<ort.InferenceSession> {
+    if (this.disposed) return Promise.reject(new Error('the model was unloaded'));
+    let s = this.sessions.get(role);
+    if (!s) {
+      s = this.create(role);
+      this.sessions.set(role, s);
+      // A failed creation is not cached: the next call tries again (e.g. after freeing memory).
+      s.catch(() => this.sessions.delete(role));
+    }
+    return s;
+  }
+
+  private async create(role: GraphRole): Promise<ort.InferenceSession> {
+    const spec = this.manifest.graphs[role];
+    if (!spec) throw new Error(`bundle has no graph '${role}'`);
+    const file = resolveInBundle(this.dir, spec.file);
+    // Serialise on the first creation so the provider is chosen exactly once.
+    if (this.providerSettled) await this.providerSettled.catch(() => undefined);
+    const choice: ExecutionProviderChoice = this.provider ?? this.opts.executionProvider;
+    const creating = createSessionWithProvider(file, choice, { threads: this.opts.threads });
+    if (!this.provider) this.providerSettled = creating.then(() => undefined);
+    let created;
+    try {
+      created = await creating;
+    } catch (e) {
+      throw new Error(`could not load graph '${role}' (${spec.file}): ${(e as Error).message}`);
+    }
+    if (!this.provider) {
+      this.provider = created.provider;
+      this.reasons = created.fallbackReasons;
+    }
+    const session = created.session;
+    try {
+      checkGraphNames(role, this.manifest, { inputs: [...session.inputNames], outputs: [...session.outputNames] }, spec.file);
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
+    if (this.disposed) {
+      await session.release();
+      throw new Error('the model was unloaded');
+    }
+    return session;
+  }
+
+  /**
+   * Runs a graph; every output is registered in `ledger` (the caller disposes them) and checked for
+   * NaN/Inf. Input tensors stay owned by the caller.
+   */
+  async run(
+    role: GraphRole,
+    feeds: Record<string, ort.Tensor>,
+    ledger: TensorLedger,
+    opts: { checkFinite?: boolean } = {},
+  ): Promise<Record<string, ort.Tensor>> {
+    const session = await this.session(role);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await session.run(feeds);
+    } catch (e) {
+      throw new Error(`graph '${role}' failed to run: ${(e as Error).message.split('\n')[0]}`);
+    }
+    const result: Record<string, ort.Tensor> = {};
+    for (const [name, value] of Object.entries(out)) result[name] = ledger.track(value as ort.Tensor);
+    if (opts.checkFinite !== false) {
+      try {
+        for (const [name, t] of Object.entries(result)) assertFinite(role, name, t);
+      } catch (e) {
+        ledger.disposeAll(Object.values(result));
+        throw e;
+      }
+    }
+    return result;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const pending = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const p of pending) {
+      try {
+        await (await p).release();
+      } catch {
+        // a session that failed to create has nothing to release
+      }
+    }
+  }
+}

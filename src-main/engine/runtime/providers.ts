@@ -1,0 +1,77 @@
+// Execution providers. onnxruntime does not fall back by itself when a provider cannot start, so
+// 'auto' tries the platform's accelerators in order and settles on the first that creates a session;
+// the reasons for skipping the others are kept for the UI/CLI to show.
+import * as ort from 'onnxruntime-node';
+
+export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
+export type ExecutionProviderChoice = (typeof EXECUTION_PROVIDERS)[number];
+export type ConcreteProvider = Exclude<ExecutionProviderChoice, 'auto'>;
+
+export function isExecutionProvider(v: string): v is ExecutionProviderChoice {
+  return (EXECUTION_PROVIDERS as readonly string[]).includes(v);
+}
+
+/** Accelerators worth trying on this platform, best first; cpu is always the last resort. */
+export function autoCandidates(platform: NodeJS.Platform = process.platform): ConcreteProvider[] {
+  const byPlatform: Record<string, ConcreteProvider[]> = {
+    win32: ['dml', 'cuda', 'webgpu'],
+    darwin: ['coreml', 'webgpu'],
+    linux: ['cuda', 'webgpu'],
+  };
+  const offered = new Set(ort.listSupportedBackends().map((b) => b.name));
+  return [...(byPlatform[platform] ?? []).filter((p) => offered.has(p)), 'cpu'];
+}
+
+export interface SessionConfig {
+  threads?: number;
+}
+
+export function sessionOptions(provider: ConcreteProvider, cfg: SessionConfig): ort.InferenceSession.SessionOptions {
+  const opts: ort.InferenceSession.SessionOptions = {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    // One graph runs at a time; parallelism lives inside operators.
+    executionMode: 'sequential',
+    interOpNumThreads: 1,
+  };
+  if (cfg.threads !== undefined) {
+    if (!Number.isInteger(cfg.threads) || cfg.threads < 1) throw new RangeError(`threads must be an integer ≥ 1 (got ${cfg.threads})`);
+    opts.intraOpNumThreads = cfg.threads;
+  }
+  return opts;
+}
+
+export interface ProviderResolution {
+  provider: ConcreteProvider;
+  /** Why the providers tried before `provider` were skipped (empty when the first one worked). */
+  fallbackReasons: string[];
+}
+
+/**
+ * Creates a session on the requested provider; for 'auto', on the first candidate that starts.
+ * An explicit provider that fails is an error (the user asked for it), not a silent fallback.
+ */
+export async function createSessionWithProvider(
+  file: string,
+  choice: ExecutionProviderChoice,
+  cfg: SessionConfig,
+): Promise<{ session: ort.InferenceSession } & ProviderResolution> {
+  const candidates = choice === 'auto' ? autoCandidates() : [choice];
+  const reasons: string[] = [];
+  for (const provider of candidates) {
+    try {
+      const session = await ort.InferenceSession.create(file, sessionOptions(provider, cfg));
+      return { session, provider, fallbackReasons: reasons };
+    } catch (e) {
+      const msg = firstLine((e as Error).message);
+      if (choice !== 'auto') throw new Error(`execution provider '${provider}' could not start: ${msg}`);
+      reasons.push(`${provider}: ${msg}`);
+    }
+  }
+  throw new Error(`no execution provider could start: ${reasons.join('; ')}`);
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n').find((l) => l.trim()) ?? s;
+  return line.length > 200 ? line.slice(0, 200) + '…' : line;
+}
