@@ -1,0 +1,263 @@
+// 1,000 random invalid requests through the funnel: each gets a typed VALIDATION error and none
+// reaches a handler. Invalid payloads are built by breaking known-valid ones in ways the contract
+// forbids (wrong types, out-of-range numbers, missing required fields, unknown keys, non-objects,
+// unknown routes), so the generator does not lean on the schemas it tests.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import fc from 'fast-check';
+import { createFunnel, createHandlers } from '../../../src-main/api/index';
+import type { HandlerTable } from '../../../src-main/api/index';
+import type { RouteName } from '../../../src-shared/contract';
+import { ApiErrorShape, ROUTE_NAMES } from '../../../src-shared/contract';
+import type { TestCore } from './helpers';
+import { openTestCore } from './helpers';
+
+const UUID = '3f2c1a9e-5b7d-4c2e-9f1a-0b6d8e4c2a71';
+const PNG = 'data:image/png;base64,iVBORw0KGgo=';
+
+type Path = (string | number)[];
+interface Field {
+  path: Path;
+  required: boolean;
+  /** Values this field must refuse (besides values of another JS type). */
+  bad?: fc.Arbitrary<unknown>;
+}
+interface RouteSample {
+  valid: unknown;
+  fields: Field[];
+}
+
+const notInt = fc.double({ min: -1e6, max: 1e6, noNaN: true }).filter((x) => !Number.isInteger(x));
+const nonFinite = fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY);
+const intOutside = (min: number, max: number) =>
+  fc.oneof(fc.integer({ min: -1e9, max: min - 1 }), fc.integer({ min: max + 1, max: max + 1e9 }), notInt, nonFinite);
+const numberOutside = (min: number, max: number) =>
+  fc.oneof(fc.double({ max: min, maxExcluded: true, noNaN: true }), fc.double({ min: max, minExcluded: true, noNaN: true }), fc.constant(Number.NaN));
+const notUuid = fc.string({ maxLength: 60 }).map((s) => `x${s}`);
+const blank = fc.constantFrom('', ' ', '\n\t ');
+const tooLong = (max: number) => fc.integer({ min: max + 1, max: max + 50 }).map((n) => 'a'.repeat(n));
+const notInEnum = fc.string({ maxLength: 12 }).map((s) => `no-${s}`);
+
+const generateParams = (prefix: Path): Field[] => [
+  { path: [...prefix, 'prompt'], required: true, bad: fc.oneof(blank, tooLong(4000)) },
+  { path: [...prefix, 'negativePrompt'], required: false, bad: tooLong(4000) },
+  { path: [...prefix, 'seed'], required: true, bad: intOutside(0, 0xffff_ffff) },
+  { path: [...prefix, 'steps'], required: true, bad: intOutside(1, 200) },
+  { path: [...prefix, 'cfg'], required: true, bad: numberOutside(0, 30) },
+  { path: [...prefix, 'model'], required: false, bad: fc.oneof(fc.constant(''), tooLong(200)) },
+];
+const generateValid = { prompt: 'a fox', negativePrompt: 'blur', seed: 3, steps: 20, cfg: 4, model: 'atelier-nano' };
+
+const samples: Record<RouteName, RouteSample | 'no-input'> = {
+  'app.info': 'no-input',
+  'settings.get': 'no-input',
+  'settings.set': {
+    valid: { executionProvider: 'cpu', threads: 2, defaultSteps: 20, defaultCfg: 4.5, seedMode: 'fixed', theme: 'dark' },
+    fields: [
+      { path: ['executionProvider'], required: false, bad: notInEnum },
+      { path: ['threads'], required: false, bad: intOutside(0, 256) },
+      { path: ['defaultSteps'], required: false, bad: intOutside(1, 200) },
+      { path: ['defaultCfg'], required: false, bad: numberOutside(0, 30) },
+      { path: ['seedMode'], required: false, bad: notInEnum },
+      { path: ['theme'], required: false, bad: notInEnum },
+    ],
+  },
+  'jobs.submit': {
+    valid: { kind: 'diagnostics.count', params: { n: 5, delayMs: 10, preview: true } },
+    fields: [
+      { path: ['kind'], required: true, bad: notInEnum },
+      { path: ['params'], required: true },
+      { path: ['params', 'n'], required: true, bad: intOutside(1, 1_000_000) },
+      { path: ['params', 'delayMs'], required: false, bad: intOutside(0, 60_000) },
+      { path: ['params', 'preview'], required: false },
+    ],
+  },
+  'jobs.cancel': { valid: { jobId: 'job-1' }, fields: [{ path: ['jobId'], required: true, bad: fc.oneof(fc.constant(''), tooLong(200)) }] },
+  'jobs.list': 'no-input',
+  'history.list': {
+    valid: { text: 'fox', favourite: true, model: 'atelier-nano', kind: 't2i', tag: 'sea', from: 0, to: 10, limit: 5, cursor: null },
+    fields: [
+      { path: ['text'], required: false, bad: tooLong(500) },
+      { path: ['favourite'], required: false },
+      { path: ['model'], required: false, bad: tooLong(200) },
+      { path: ['kind'], required: false, bad: notInEnum },
+      { path: ['tag'], required: false, bad: fc.oneof(blank, tooLong(64)) },
+      { path: ['from'], required: false, bad: fc.oneof(fc.integer({ max: -1 }), notInt) },
+      { path: ['to'], required: false, bad: fc.oneof(fc.integer({ max: -1 }), notInt) },
+      { path: ['limit'], required: false, bad: intOutside(1, 500) },
+    ],
+  },
+  'history.get': { valid: { id: UUID }, fields: [{ path: ['id'], required: true, bad: notUuid }] },
+  'history.search': {
+    valid: { text: 'fox', limit: 10 },
+    fields: [
+      { path: ['text'], required: true, bad: fc.oneof(blank, tooLong(500)) },
+      { path: ['limit'], required: false, bad: intOutside(1, 500) },
+    ],
+  },
+  'history.delete': { valid: { id: UUID }, fields: [{ path: ['id'], required: true, bad: notUuid }] },
+  'history.setFavourite': {
+    valid: { id: UUID, favourite: false },
+    fields: [{ path: ['id'], required: true, bad: notUuid }, { path: ['favourite'], required: true }],
+  },
+  'history.setTags': {
+    valid: { id: UUID, tags: ['a', 'b'] },
+    fields: [
+      { path: ['id'], required: true, bad: notUuid },
+      { path: ['tags'], required: true, bad: fc.array(fc.constantFrom('a', 'b'), { minLength: 65, maxLength: 80 }) },
+      { path: ['tags', 0], required: true, bad: fc.oneof(blank, tooLong(64)) },
+    ],
+  },
+  'history.tags': 'no-input',
+  'history.lineage': { valid: { id: UUID }, fields: [{ path: ['id'], required: true, bad: notUuid }] },
+  'models.list': 'no-input',
+};
+
+// Also break the image routes' params, which have the richest schemas.
+const imageSamples: RouteSample[] = [
+  { valid: { kind: 'image.generate', params: generateValid }, fields: generateParams(['params']) },
+  {
+    valid: { kind: 'image.edit', params: { ...generateValid, source: { generationId: UUID }, strength: 0.5 } },
+    fields: [
+      ...generateParams(['params']),
+      { path: ['params', 'source'], required: true },
+      { path: ['params', 'source', 'generationId'], required: true, bad: notUuid },
+      { path: ['params', 'strength'], required: false, bad: numberOutside(0, 1) },
+    ],
+  },
+  {
+    valid: { kind: 'image.inpaint', params: { ...generateValid, source: { png: PNG }, mask: PNG } },
+    fields: [
+      ...generateParams(['params']),
+      { path: ['params', 'source', 'png'], required: true, bad: fc.constantFrom('data:image/jpeg;base64,AAAA', 'http://example.com/a.png', 'data:image/png;base64,@@') },
+      { path: ['params', 'mask'], required: true, bad: fc.constantFrom('', 'data:image/png,raw', 'javascript:alert(1)') },
+    ],
+  },
+];
+
+/** A value of a different JS type than `value` (never null/undefined, which some fields accept). */
+function otherType(value: unknown): fc.Arbitrary<unknown> {
+  const byType: Record<string, fc.Arbitrary<unknown>> = {
+    number: fc.oneof(fc.string(), fc.boolean(), fc.array(fc.integer(), { maxLength: 3 })),
+    string: fc.oneof(fc.integer(), fc.boolean(), fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 })),
+    boolean: fc.oneof(fc.integer(), fc.string(), fc.constant([])),
+    object: fc.oneof(fc.integer(), fc.string(), fc.boolean()),
+  };
+  return byType[value === null ? 'number' : Array.isArray(value) ? 'object' : typeof value] ?? fc.string();
+}
+
+function getAt(root: unknown, path: Path): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], root);
+}
+function withAt(root: unknown, path: Path, change: (parent: Record<string | number, unknown>, key: string | number) => void): unknown {
+  const copy = structuredClone(root);
+  const parent = getAt(copy, path.slice(0, -1)) as Record<string | number, unknown>;
+  change(parent, path[path.length - 1]!);
+  return copy;
+}
+
+function brokenPayloads(sample: RouteSample): fc.Arbitrary<unknown> {
+  const objectFields = [[] as Path, ...sample.fields.map((f) => f.path).filter((p) => {
+    const v = getAt(sample.valid, p);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  })];
+  const strategies: fc.Arbitrary<unknown>[] = [
+    // Not an object at all.
+    fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.anything(), { maxLength: 3 })),
+    // An unknown key on the input or on a nested object (the schemas are strict).
+    fc.tuple(fc.constantFrom(...objectFields), fc.string({ minLength: 1, maxLength: 10 }), fc.jsonValue()).map(([path, key, value]) => {
+      const target = getAt(sample.valid, path) as Record<string, unknown>;
+      const name = key in target ? `${key}_extra` : `x_${key}`;
+      return withAt({ root: sample.valid }, ['root', ...path, name], (parent, k) => { parent[k] = value; });
+    }).map((wrapped) => (wrapped as { root: unknown }).root),
+  ];
+  const fields = sample.fields;
+  // A field of the wrong type.
+  strategies.push(fc.constantFrom(...fields).chain((field) =>
+    otherType(getAt(sample.valid, field.path)).map((value) => withAt(sample.valid, field.path, (p, k) => { p[k] = value; }))));
+  // A required field missing.
+  const required = fields.filter((f) => f.required && typeof f.path[f.path.length - 1] === 'string');
+  if (required.length > 0) {
+    strategies.push(fc.constantFrom(...required).map((field) => withAt(sample.valid, field.path, (p, k) => { delete p[k]; })));
+  }
+  // A field out of its range or pattern.
+  const ranged = fields.filter((f) => f.bad);
+  if (ranged.length > 0) {
+    strategies.push(fc.constantFrom(...ranged).chain((field) =>
+      field.bad!.map((value) => withAt(sample.valid, field.path, (p, k) => { p[k] = value; }))));
+  }
+  return fc.oneof(...strategies);
+}
+
+interface Request {
+  route: unknown;
+  input: unknown;
+}
+
+const invalidRequest: fc.Arbitrary<Request> = fc.oneof(
+  // Routes that take nothing, given something.
+  fc.tuple(fc.constantFrom(...ROUTE_NAMES.filter((r) => samples[r] === 'no-input')), fc.anything().filter((v) => v !== undefined))
+    .map(([route, input]) => ({ route, input })),
+  // Routes with input, given broken input.
+  ...ROUTE_NAMES.filter((r) => samples[r] !== 'no-input').map((route) =>
+    brokenPayloads(samples[route] as RouteSample).map((input) => ({ route, input }))),
+  ...imageSamples.map((sample) => brokenPayloads(sample).map((input) => ({ route: 'jobs.submit', input }))),
+  // Routes that do not exist.
+  fc.record({
+    route: fc.oneof(fc.string().filter((s) => !(ROUTE_NAMES as readonly string[]).includes(s)), fc.integer(), fc.constant(null), fc.object()),
+    input: fc.anything(),
+  }),
+);
+
+let t: TestCore;
+before(() => {
+  t = openTestCore();
+});
+after(() => t.close());
+
+test('the valid samples pass (so the broken ones are broken by their mutation alone)', async () => {
+  const funnel = createFunnel(createHandlers(t.core), { trustSender: () => true });
+  for (const [route, sample] of Object.entries(samples)) {
+    if (sample === 'no-input') continue;
+    const result = await funnel(route, sample.valid, {});
+    // Valid input may still fail in the handler (an unknown id), but never as VALIDATION.
+    assert.ok(result.ok || result.error.code !== 'VALIDATION', `${route}: ${JSON.stringify(result)}`);
+  }
+  for (const sample of imageSamples) {
+    const result = await funnel('jobs.submit', sample.valid, {});
+    assert.ok(result.ok || result.error.code !== 'VALIDATION', JSON.stringify(result));
+  }
+});
+
+test('1,000 random invalid payloads: each a typed VALIDATION error, no handler runs', async () => {
+  const real = createHandlers(t.core);
+  const calls: string[] = [];
+  const counted = Object.fromEntries(
+    Object.entries(real).map(([route, handler]) => [route, (input: never) => { calls.push(route); return (handler as (i: never) => unknown)(input); }]),
+  ) as unknown as HandlerTable;
+  const funnel = createFunnel(counted, { trustSender: () => true });
+
+  let runs = 0;
+  const seenRoutes = new Set<string>();
+  await fc.assert(
+    fc.asyncProperty(invalidRequest, async ({ route, input }) => {
+      runs++;
+      seenRoutes.add(String(route));
+      const result = await funnel(route, input, {});
+      assert.equal(result.ok, false, `accepted ${String(route)} ${JSON.stringify(input)}`);
+      if (result.ok) return;
+      assert.ok(ApiErrorShape.safeParse(result.error).success);
+      assert.equal(result.error.code, 'VALIDATION', `${String(route)}: ${result.error.message}`);
+      assert.ok(result.error.message.length > 0);
+      if (typeof route === 'string' && (ROUTE_NAMES as readonly string[]).includes(route)) {
+        const issues = (result.error.details as { issues?: unknown[] } | undefined)?.issues;
+        assert.ok(Array.isArray(issues) && issues.length > 0, 'schema errors name their issues');
+      }
+    }),
+    { numRuns: 1000, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
+  );
+  assert.equal(runs, 1000);
+  assert.deepEqual(calls, [], 'no handler ran');
+  // The generator reached every route that takes input.
+  for (const route of ROUTE_NAMES) if (samples[route] !== 'no-input') assert.ok(seenRoutes.has(route), route);
+});
