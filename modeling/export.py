@@ -153,7 +153,18 @@ def export_graph(module: nn.Module, cfg: ModelConfig, role: str, path: Path) -> 
         torch.onnx.export(module, args, str(path), input_names=names_in, output_names=names_out,
                           dynamic_axes=dynamic, opset_version=OPSET, dynamo=False, do_constant_folding=True)
     m = onnx.load(str(path))
+    # The exporter sometimes names a static dim symbolically (e.g. after a Slice); declare the spec's shapes.
+    for value, spec in zip(list(m.graph.input) + list(m.graph.output), io["inputs"] + io["outputs"]):
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) != len(spec["shape"]):
+            raise RuntimeError(f"{path.name}: {value.name} has rank {len(dims)}, the spec says {spec['shape']}")
+        for dim, want in zip(dims, spec["shape"]):
+            if isinstance(want, str):
+                dim.dim_param = want
+            else:
+                dim.dim_value = want
     onnx.checker.check_model(m)
+    onnx.save(m, str(path))
     got_in = [i.name for i in m.graph.input]
     got_out = [o.name for o in m.graph.output]
     if got_in != names_in or got_out != names_out:
