@@ -8,8 +8,8 @@ import type { HandlerTable, JobHandler } from './types';
 type ModuleEntry = readonly [kinds: readonly string[], load: () => Promise<{ handlers: HandlerTable }>];
 
 const modules: readonly ModuleEntry[] = [
-  [['diagnostics.count', 'diagnostics.fail', 'diagnostics.crash'], () => import('./handlers/diagnostics')],
-  // [['image.generate', 'image.edit', 'image.inpaint'], () => import('./handlers/generate')],
+  [['diagnostics.count', 'diagnostics.fail', 'diagnostics.spin', 'diagnostics.crash'], () => import('./handlers/diagnostics')],
+  [['image.generate', 'image.edit', 'image.inpaint'], () => import('./handlers/generate')],
 ];
 
 /** Every kind the queue accepts. */

@@ -52,9 +52,18 @@ export async function edit(ctx: EngineContext, opts: EditOptions): Promise<Gener
     template: 'edit',
     refForAr: pixels,
     refForDit: pixels,
+    init: partialStrength(opts.strength, pixels),
     parentSha256: input.sha256,
     notices: input.notices,
+    extraMeta: opts.strength !== undefined && opts.strength < 1 ? { strength: opts.strength } : {},
   });
+}
+
+/** An init plan for strength < 1; strength 1 (or none) keeps the spec's start from pure noise. */
+function partialStrength(strength: number | undefined, pixels: Float32Array): { pixels: Float32Array; strength: number } | undefined {
+  if (strength === undefined || strength === 1) return undefined;
+  if (!(strength > 0 && strength < 1)) throw new RangeError(`strength must be in (0, 1] (got ${strength})`);
+  return { pixels, strength };
 }
 
 function isGray(m: ImageInput | GrayImage): m is GrayImage {
@@ -62,7 +71,7 @@ function isGray(m: ImageInput | GrayImage): m is GrayImage {
 }
 
 /** Inpaints `input` (any size) where `maskGray` is white; the result has the input's size. */
-async function inpaintLoaded(ctx: EngineContext, opts: GenerateOptions, input: LoadedInput, maskGray: GrayImage, mode: 'inpaint' | 'outpaint', extra: object): Promise<GenerationResult> {
+async function inpaintLoaded(ctx: EngineContext, opts: GenerateOptions & { strength?: number }, input: LoadedInput, maskGray: GrayImage, mode: 'inpaint' | 'outpaint', extra: object): Promise<GenerationResult> {
   const mask = prepareMask(maskGray, input.original.width, input.original.height);
   const m = ctx.bundle.manifest;
   const resized = input.original.width !== m.image.width || input.original.height !== m.image.height;
@@ -70,11 +79,12 @@ async function inpaintLoaded(ctx: EngineContext, opts: GenerateOptions, input: L
     mode,
     template: 'generate',
     blend: { mask: latentMask(mask, m.latent.width, m.latent.height), known: rgbToPlanar(input.model) },
+    init: partialStrength(opts.strength, rgbToPlanar(input.model)),
     // Back to the input's size, then every unmasked pixel copied from the input unchanged.
     finish: async (img) => compositeMasked(input.original, resized ? await resizeRgb(img, input.original.width, input.original.height) : img, mask),
     parentSha256: input.sha256,
     notices: [...input.notices, ...mask.notices],
-    extraMeta: extra,
+    extraMeta: { ...extra, ...(opts.strength !== undefined && opts.strength < 1 ? { strength: opts.strength } : {}) },
   });
 }
 

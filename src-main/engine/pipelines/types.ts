@@ -51,12 +51,19 @@ export interface GenerateOptions {
 
 export interface EditOptions extends GenerateOptions {
   image: ImageInput;
+  /**
+   * How far the result may move from the input (1, the default, samples from pure noise as the
+   * spec's edit does; below 1 starts from the input re-noised to that fraction of the schedule).
+   */
+  strength?: number;
 }
 
 export interface InpaintOptions extends GenerateOptions {
   image: ImageInput;
   /** Grey image the size of `image`: white = regenerate, black = keep. */
   mask: ImageInput | GrayImage;
+  /** As for edit: below 1, the masked region starts from the re-noised input instead of pure noise. */
+  strength?: number;
 }
 
 export interface OutpaintOptions extends GenerateOptions {

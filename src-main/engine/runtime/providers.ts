@@ -1,6 +1,9 @@
 // Execution providers. onnxruntime does not fall back by itself when a provider cannot start, so
 // 'auto' tries the platform's accelerators in order and settles on the first that creates a session;
 // the reasons for skipping the others are kept for the UI/CLI to show.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
@@ -22,13 +25,32 @@ export function autoCandidates(platform: NodeJS.Platform = process.platform): Co
   return [...(byPlatform[platform] ?? []).filter((p) => offered.has(p)), 'cpu'];
 }
 
+/**
+ * CUDA (and TensorRT) are "supported but not bundled" by onnxruntime-node: they need the provider
+ * library next to the binding. Checking for it first avoids a noisy failed load on machines without it.
+ */
+function providerLibraryMissing(provider: ConcreteProvider): string | null {
+  if (provider !== 'cuda') return null;
+  try {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    const dir = path.join(path.dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    return existsSync(path.join(dir, lib)) ? null : `the CUDA provider library (${lib}) is not installed`;
+  } catch {
+    return null;
+  }
+}
+
 export interface SessionConfig {
   threads?: number;
 }
 
-export function sessionOptions(provider: ConcreteProvider, cfg: SessionConfig): ort.InferenceSession.SessionOptions {
+export function sessionOptions(provider: ConcreteProvider, cfg: SessionConfig, quiet = false): ort.InferenceSession.SessionOptions {
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
+    // While probing accelerators under 'auto', a provider that cannot start is expected: keep its
+    // native error log quiet (the reason is reported through fallbackReasons instead).
+    logSeverityLevel: quiet ? 4 : 3,
     graphOptimizationLevel: 'all',
     // One graph runs at a time; parallelism lives inside operators.
     executionMode: 'sequential',
@@ -59,8 +81,13 @@ export async function createSessionWithProvider(
   const candidates = choice === 'auto' ? autoCandidates() : [choice];
   const reasons: string[] = [];
   for (const provider of candidates) {
+    const missing = choice === 'auto' ? providerLibraryMissing(provider) : null;
+    if (missing) {
+      reasons.push(`${provider}: ${missing}`);
+      continue;
+    }
     try {
-      const session = await ort.InferenceSession.create(file, sessionOptions(provider, cfg));
+      const session = await ort.InferenceSession.create(file, sessionOptions(provider, cfg, choice === 'auto' && provider !== 'cpu'));
       return { session, provider, fallbackReasons: reasons };
     } catch (e) {
       const msg = firstLine((e as Error).message);
