@@ -1,6 +1,10 @@
 // Built-in job kinds for checking the job system itself (tests, the studio's diagnostics):
-// - diagnostics.count  {n, delayMs, preview?} counts to n, one progress event per step, honours cancel.
+// - diagnostics.count  {n, delayMs, preview?} counts to n, one progress event per step, honours
+//                      cancel. Its result says how many count jobs this worker has run, which
+//                      shows module state (like a cached model) surviving between jobs.
 // - diagnostics.fail   {message} fails with that message.
+// - diagnostics.spin   {ms} blocks the worker thread for ms, ignoring cancel (like one long native
+//                      call), to exercise the queue's terminate-after-grace path.
 // - diagnostics.crash  {mode: 'exit' | 'throw' | 'oom'} kills the worker thread the way real crashes do.
 import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
@@ -25,8 +29,12 @@ function checkCount(params: unknown): Required<CountParams> {
   return { n: p.n as number, delayMs, preview: p.preview === true };
 }
 
-async function count(params: unknown, ctx: JobContext): Promise<{ counted: number }> {
+/** Module state lives as long as the worker: the same place a handler would cache a loaded model. */
+let countJobsInThisWorker = 0;
+
+async function count(params: unknown, ctx: JobContext): Promise<{ counted: number; workerRuns: number }> {
   const { n, delayMs, preview } = checkCount(params);
+  countJobsInThisWorker++;
   ctx.log(`counting to ${n}`);
   for (let i = 1; i <= n; i++) {
     // Rejects as soon as the job is cancelled, so a cancel takes effect within the current step.
@@ -34,7 +42,17 @@ async function count(params: unknown, ctx: JobContext): Promise<{ counted: numbe
     ctx.progress(i, n, 'counting');
     if (preview) ctx.preview(greyPixelPng(Math.round((255 * i) / n)));
   }
-  return { counted: n };
+  return { counted: n, workerRuns: countJobsInThisWorker };
+}
+
+async function spin(params: unknown): Promise<{ spunMs: number }> {
+  const ms = (params as { ms?: unknown } | null)?.ms;
+  if (typeof ms !== 'number' || !(ms >= 0 && ms <= 60_000)) throw new Error('diagnostics.spin needs ms between 0 and 60000');
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // busy on purpose: nothing else runs on this thread meanwhile
+  }
+  return { spunMs: ms };
 }
 
 async function fail(params: unknown): Promise<never> {
@@ -89,5 +107,6 @@ export function greyPixelPng(level: number): Uint8Array {
 export const handlers: HandlerTable = {
   'diagnostics.count': count,
   'diagnostics.fail': fail,
+  'diagnostics.spin': spin,
   'diagnostics.crash': crash,
 };
