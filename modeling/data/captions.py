@@ -130,7 +130,9 @@ def caption(scene: Scene, rng: random.Random, synonyms: dict[str, tuple[str, ...
     elif scene.sign is not None:
         parts.append(f"{sign_phrase(rng, scene.sign)} {place_phrase_row(rng, scene.sign.row)}")
     body = f"{parts[0]} {background_phrase(rng, scene.background)}"
-    return rng.choice(FRAMES).format(x=body)
+    frame = rng.choice(FRAMES)
+    # Long captions go unframed, so they stay within the model's prompt budget (32 BPE tokens).
+    return frame.format(x=body) if len(body.split()) <= 18 else body
 
 
 def place_phrase_row(rng: random.Random, row: str) -> str:

@@ -1,0 +1,91 @@
+"""The training data pool: scenes and edit pairs rendered once at the start, held on the training device.
+
+Rendering is deterministic from (seed, split, index) (modeling/data), so a resumed run rebuilds the same
+pool. After stage 1 the pool also gets each image's FSQ codes and scaled VAE latents (encode_pool), so
+stages 2-3 never run the autoencoders in the training loop.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..data.dataset import make_edits, make_scenes
+from .sequences import PromptBuilder
+
+
+@dataclass
+class Pool:
+    images: torch.Tensor  # uint8 [N, 64, 64, 3] on device
+    captions: list[str]
+    edit_src: torch.Tensor  # uint8 [M, 64, 64, 3]
+    edit_tgt: torch.Tensor
+    instructions: list[str]
+    edit_kinds: list[str]
+    # filled by encode_pool after stage 1
+    codes: torch.Tensor | None = None  # int64 [N, count]
+    latents: torch.Tensor | None = None  # [N, C, h, w] scaled
+    edit_src_codes: torch.Tensor | None = None
+    edit_tgt_codes: torch.Tensor | None = None
+    edit_src_latents: torch.Tensor | None = None
+    edit_tgt_latents: torch.Tensor | None = None
+    # filled by build_rows
+    gen_ids: torch.Tensor | None = None  # int64 [N, L] left-padded
+    gen_mask: torch.Tensor | None = None
+    edit_ids: torch.Tensor | None = None
+    edit_mask: torch.Tensor | None = None
+
+
+def build_pool(n_scenes: int, n_edits: int, seed: int, device: str, log=print) -> Pool:
+    t = time.time()
+    workers = min(16, os.cpu_count() or 1)
+    scenes = make_scenes(n_scenes, seed=seed, split="train", workers=workers)
+    edits = make_edits(n_edits, seed=seed, split="train", workers=workers)
+    dt = time.time() - t
+    log(f"data pool: {n_scenes} scenes + {n_edits} edit pairs rendered in {dt:.1f}s "
+        f"({(n_scenes + 2 * n_edits) / max(dt, 1e-9):.0f} images/s, {workers} processes)")
+    to = lambda a: torch.from_numpy(a).to(device)
+    return Pool(to(scenes.images), scenes.captions, to(edits.sources), to(edits.targets), edits.instructions, edits.kinds)
+
+
+def to_float(images_u8: torch.Tensor) -> torch.Tensor:
+    """uint8 [B, H, W, 3] -> float32 [B, 3, H, W] in [-1, 1]."""
+    return images_u8.permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+
+@torch.no_grad()
+def encode_images(model, images_u8: torch.Tensor, batch: int = 1024, autocast=None):
+    codes, lats = [], []
+    for i in range(0, len(images_u8), batch):
+        x = to_float(images_u8[i:i + batch])
+        with autocast():
+            codes.append(model.image_tokenizer.encode(x))
+        # the VAE encoder runs in fp32: its latents are the diffusion targets
+        lats.append(model.vae.scale(model.vae.encode(x)[0]).float())
+    return torch.cat(codes), torch.cat(lats)
+
+
+def encode_pool(model, pool: Pool, autocast) -> None:
+    model.eval()
+    pool.codes, pool.latents = encode_images(model, pool.images, autocast=autocast)
+    pool.edit_src_codes, pool.edit_src_latents = encode_images(model, pool.edit_src, autocast=autocast)
+    pool.edit_tgt_codes, pool.edit_tgt_latents = encode_images(model, pool.edit_tgt, autocast=autocast)
+
+
+def build_rows(pool: Pool, builder: PromptBuilder, device: str) -> None:
+    """Token rows for every pool item (prompt ids are computed once; codes come from encode_pool)."""
+    gen_prompts = [builder.prompt_ids(c) for c in pool.captions]
+    ids, mask = builder.rows("generate", gen_prompts, pool.codes.cpu().numpy())
+    pool.gen_ids, pool.gen_mask = torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
+    edit_prompts = [builder.prompt_ids(c) for c in pool.instructions]
+    ids, mask = builder.rows("edit", edit_prompts, pool.edit_tgt_codes.cpu().numpy(), pool.edit_src_codes.cpu().numpy())
+    pool.edit_ids, pool.edit_mask = torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
+
+
+def trim(ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Drop the leading columns that are padding in every row of the batch."""
+    first = int((mask.sum(0) > 0).nonzero()[0])
+    return ids[:, first:], mask[:, first:]

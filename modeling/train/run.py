@@ -1,0 +1,198 @@
+"""Train the nano model: `python -m modeling.train.run --preset cpu|gpu --out DIR [--seconds S]`.
+
+Writes into DIR: state.pt (everything needed to resume: weights, optimizer, stage progress, history),
+model.safetensors (H3's checkpoint format: weights + config + tokenizer, what modeling.export reads),
+history.json, loss.png, grid.png (held-out prompts: truth | AR codes through the image tokenizer's decoder |
+final image) and summary.json. Running the same command again resumes where the last checkpoint left off
+(--fresh starts over). ATELIER_DEVICE=cpu forces the CPU (a smoke test of the gpu preset on any machine).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tokenizers import Tokenizer
+
+from ..checkpoint import save_checkpoint
+from ..config import ModelConfig
+from ..data.assets import data_dir
+from ..data.dataset import make_edits, make_scenes
+from ..model import AtelierModel, count_parameters
+from . import stages as S
+from .pool import build_pool
+from .presets import PRESETS, TrainPreset
+from .preview import codes_preview, generate, grid_png, loss_png
+from .sequences import PromptBuilder
+
+
+def log(msg: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {msg}", flush=True)
+
+
+class Run:
+    def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool):
+        self.preset, self.out, self.data_folder = preset, out, data_folder
+        out.mkdir(parents=True, exist_ok=True)
+        self.state_path = out / "state.pt"
+        self.device = preset.device
+        torch.manual_seed(preset.seed)
+        state = None
+        if self.state_path.exists() and not fresh:
+            state = torch.load(self.state_path, map_location="cpu", weights_only=False)
+            log(f"resuming from {self.state_path}: " + ", ".join(f"{p['stage']} step {p['step']}{' (done)' if p['done'] else ''}" for p in state["progress"]))
+        if state is not None:
+            cfg = ModelConfig.from_dict(json.loads(state["config"]))
+            self.tokenizer = Tokenizer.from_str(state["tokenizer"])
+        else:
+            cfg = preset.model
+            t = time.time()
+            self.tokenizer = S.train_text_tokenizer(data_folder, cfg.text.vocab_size)
+            log(f"[tokenizer] BPE trained on {data_folder / 'captions.txt'} in {time.time() - t:.1f}s: {self.tokenizer.get_vocab_size()} ids")
+        self.model = AtelierModel(cfg).to(self.device)
+        if state is not None:
+            self.model.load_state_dict(state["model"])
+        self.builder = PromptBuilder(cfg, self.tokenizer)
+        self.progress = {p["stage"]: S.StageProgress(**p) for p in state["progress"]} if state else {s: S.StageProgress(s) for s in S.STAGES}
+        self.opt_state = state.get("optimizer") if state else None
+        self.ctx = S.Context(preset, history=state["history"] if state else [], log=log,
+                             on_checkpoint=self.checkpoint, on_grid=self.grid)
+        self.opt = None
+        log(f"model {cfg.name}: " + ", ".join(f"{n} {count_parameters(getattr(self.model, n)) / 1e6:.2f}M"
+                                             for n in ("ar", "connector", "dit", "vae", "image_tokenizer")))
+        self.pool = build_pool(preset.scenes, preset.edits, preset.seed, self.device, log)
+        eval_scenes = make_scenes(8, seed=4242, split="heldout", workers=1, folder=data_folder)
+        eval_edits = make_edits(4, seed=4242, split="heldout", workers=1, folder=data_folder)
+        self.grid_prompts = eval_scenes.captions
+        self.grid_truth = eval_scenes.images
+        self.grid_edits = eval_edits
+
+    # ------------------------------------------------------------ outputs
+    def checkpoint(self) -> None:
+        t = time.time()
+        state = {"config": self.model.cfg.to_json(), "tokenizer": self.tokenizer.to_str(),
+                 "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+                 "progress": [vars(p) for p in self.progress.values()], "history": self.ctx.history,
+                 "optimizer": self.opt.state_dict() if self.opt is not None else None, "preset": self.preset.name}
+        tmp = self.state_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.state_path)
+        save_checkpoint(self.out / "model.safetensors", self.model, self.tokenizer)
+        (self.out / "history.json").write_text(json.dumps(self.ctx.history))
+        if self.ctx.history:
+            loss_png(self.ctx.history, self.out / "loss.png")
+        log(f"checkpoint written in {time.time() - t:.1f}s")
+
+    def grid(self, stage: str) -> None:
+        if not self.progress["autoencoders"].done and stage != "autoencoders":
+            return
+        t = time.time()
+        m = self.model
+        rows, labels = [], []
+        with torch.no_grad():
+            truth = torch.from_numpy(self.grid_truth)
+            from .pool import to_float
+            recon_codes = m.image_tokenizer.encode(to_float(truth.to(self.device)))
+            vae_recon = m.vae.decode(m.vae.encode(to_float(truth.to(self.device)))[0])
+            vae_recon = ((vae_recon.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu()
+            tok_recon = codes_preview(m, recon_codes)
+            if self.progress["generator"].step > 0:
+                imgs, codes = generate(m, self.builder, self.grid_prompts, seed=1)
+                ar_view = codes_preview(m, codes)
+            else:
+                imgs = ar_view = None
+            for i, prompt in enumerate(self.grid_prompts):
+                row = [self.grid_truth[i], vae_recon[i].numpy(), tok_recon[i].numpy()]
+                if imgs is not None:
+                    row += [ar_view[i].numpy(), imgs[i].numpy()]
+                rows.append(row)
+                labels.append(prompt)
+            if self.progress["edit"].step > 0:
+                e = self.grid_edits
+                imgs, _ = generate(m, self.builder, e.instructions, refs_u8=torch.from_numpy(e.sources), seed=2)
+                for i, ins in enumerate(e.instructions):
+                    rows.append([e.sources[i], e.targets[i], imgs[i].numpy()])
+                    labels.append(f"EDIT ({e.kinds[i]}): {ins}   [source | target | output]")
+        m.train()
+        header = ("held-out prompts. columns: truth | VAE recon | tokenizer recon | AR codes (tokenizer decoder) | "
+                  f"final image   — after {stage}")
+        grid_png(rows, labels, self.out / "grid.png", header)
+        log(f"grid written in {time.time() - t:.1f}s")
+
+    # ------------------------------------------------------------ the recipe
+    def train(self) -> dict:
+        t0 = time.time()
+        gen_ready = False
+        for name in S.STAGES:
+            prog = self.progress[name]
+            budget = self.preset.stages[name]
+            if name != "autoencoders" and not gen_ready:
+                S.prepare_generator_data(self.model, self.pool, self.builder, self.ctx)
+                gen_ready = True
+            if prog.done:
+                continue
+            params = S.stage_parameters(self.model, name)
+            self.model.train()
+            self.opt = S.make_optimizer(params, budget.lr, self.device)
+            if self.opt_state is not None and prog.step > 0:
+                self.opt.load_state_dict(self.opt_state)
+            self.opt_state = None
+            step_fn = {"autoencoders": S.autoencoder_step, "generator": S.generator_step, "edit": S.edit_step}[name](
+                self.model, self.pool, self.ctx, budget)
+            S.run_stage(self.ctx, prog, budget, self.opt, params, step_fn)
+            self.opt = None
+            self.checkpoint()
+            self.grid(name)
+        summary = {"preset": self.preset.name, "device": self.device,
+                   "device_name": torch.cuda.get_device_name() if self.device == "cuda" else "cpu",
+                   "train_seconds_budget": self.preset.seconds, "wall_seconds": round(time.time() - t0, 1),
+                   "stages": {n: {"steps": p.step, "seconds": round(p.elapsed, 1),
+                                  "steps_per_s": round(p.step / max(p.elapsed, 1e-9), 2),
+                                  "batch": self.preset.stages[n].batch} for n, p in self.progress.items()},
+                   "last_losses": {n: next((h for h in reversed(self.ctx.history) if h["stage"] == n), None) for n in S.STAGES},
+                   "latent": {"shift_factor": self.model.cfg.vae.shift_factor, "scaling_factor": self.model.cfg.vae.scaling_factor}}
+        (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
+        return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", choices=sorted(PRESETS), required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seconds", type=float, help="total training wall time over stages 1-3 (default: the preset's)")
+    ap.add_argument("--data", type=Path, default=None, help="prepared data folder (default $ATELIER_DATA or modeling/.cache/atelier-data)")
+    ap.add_argument("--max-steps", type=int, help="cap every stage at this many steps (tests)")
+    ap.add_argument("--scenes", type=int, help="override the pool size (tests)")
+    ap.add_argument("--edits", type=int, help="override the edit pool size (tests)")
+    ap.add_argument("--fresh", action="store_true", help="ignore an existing state.pt")
+    args = ap.parse_args(argv)
+    preset = PRESETS[args.preset]() if args.seconds is None else PRESETS[args.preset](args.seconds)
+    forced = os.environ.get("ATELIER_DEVICE")
+    if forced:
+        preset.device = forced
+    if preset.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("the gpu preset needs CUDA; set ATELIER_DEVICE=cpu to run it on the CPU anyway")
+    if args.max_steps:
+        for b in preset.stages.values():
+            b.max_steps = args.max_steps
+    if args.scenes:
+        preset.scenes = args.scenes
+    if args.edits:
+        preset.edits = args.edits
+    if preset.device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    folder = args.data or data_dir()
+    os.environ["ATELIER_DATA"] = str(folder)  # the pool's worker processes read the same folder
+    run = Run(preset, args.out, folder, args.fresh)
+    summary = run.train()
+    log("summary: " + json.dumps(summary["stages"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""The training stages, top to bottom. Each stage is a time-budgeted loop over one step function.
+
+Stage 0  tokenizer      byte-level BPE on the caption corpus (captions.txt of the prepared data folder)
+Stage 1  autoencoders   VAE (MSE + tiny KL) and FSQ image tokenizer (MSE through the straight-through
+                        quantiser) on rendered scenes; then the latent scale/shift is fitted and every pool
+                        image is encoded once (codes + scaled latents)
+Stage 2  generator      AR cross-entropy on the image codes + DiT flow matching conditioned on
+                        connector(AR hidden states at <|img_start|> + codes); teacher forcing with the true
+                        codes; 10% of conditions zeroed (the CFG branch). AR, connector and DiT train together.
+Stage 3  edit           the same two losses on edit sequences (reference codes in the prompt, reference
+                        latents into the DiT), alternating with text-to-image steps so generation is kept
+GRPO (stage 4 in issue 5: OCR + composition rewards on the AR) is not implemented here.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from tokenizers import Tokenizer
+
+from ..model import AtelierModel
+from ..text_tokenizer import train_tokenizer
+from .pool import Pool, build_rows, encode_pool, to_float, trim
+from .presets import StageBudget, TrainPreset
+from .sequences import PromptBuilder
+
+STAGES = ("autoencoders", "generator", "edit")
+
+
+# ---------------------------------------------------------------- stage 0: text tokenizer
+
+def train_text_tokenizer(data_folder: Path, vocab_size: int) -> Tokenizer:
+    corpus = (data_folder / "captions.txt").read_text().splitlines()
+    return train_tokenizer(corpus, vocab_size)
+
+
+# ---------------------------------------------------------------- the time-budgeted loop
+
+@dataclass
+class StageProgress:
+    stage: str
+    step: int = 0
+    elapsed: float = 0.0  # seconds spent in this stage (carried over a resume)
+    done: bool = False
+
+
+@dataclass
+class Context:
+    """What the loop needs besides the step: budget, logging, periodic checkpoint/grid hooks."""
+    preset: TrainPreset
+    history: list[dict] = field(default_factory=list)
+    log: Callable[[str], None] = print
+    on_checkpoint: Callable[[], None] = lambda: None
+    on_grid: Callable[[str], None] = lambda stage: None
+
+    def autocast(self):
+        if self.preset.autocast_bf16 and self.preset.device == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+def lr_at(base: float, frac: float, step: int, warmup_steps: int = 100) -> float:
+    """Linear warm-up, then cosine from base down to 10% of base at the end of the time budget."""
+    warm = min(1.0, (step + 1) / warmup_steps)
+    return base * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+
+
+def run_stage(ctx: Context, progress: StageProgress, budget: StageBudget, opt: torch.optim.Optimizer,
+              params: list[torch.nn.Parameter], step_fn: Callable[[int], dict[str, torch.Tensor]]) -> None:
+    seconds = ctx.preset.seconds * budget.share
+    ctx.log(f"[{progress.stage}] start at step {progress.step}, {progress.elapsed:.0f}/{seconds:.0f}s, batch {budget.batch}, lr {budget.lr}")
+    t_last = time.perf_counter()
+    last_ckpt = last_grid = progress.elapsed
+    sums: dict[str, float] = {}
+    n_sum = 0
+    log_every = 10  # losses are read back (a device sync) every 10th step and averaged
+    print_every_s, last_print = 10.0, progress.elapsed
+    while progress.elapsed < seconds and progress.step < budget.max_steps:
+        lr = lr_at(budget.lr, progress.elapsed / seconds, progress.step)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        losses = step_fn(progress.step)
+        total = sum(losses.values())
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        progress.step += 1
+        if progress.step % log_every == 0 or progress.step == 1:
+            for k, v in losses.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            n_sum += 1
+        now = time.perf_counter()
+        progress.elapsed += now - t_last
+        t_last = now
+        if n_sum and (progress.step % (log_every * 5) == 0 or progress.step == 1):
+            means = {k: v / n_sum for k, v in sums.items()}
+            ctx.history.append({"stage": progress.stage, "step": progress.step, "elapsed": round(progress.elapsed, 2), "lr": lr, **means})
+            sums, n_sum = {}, 0
+            if progress.elapsed - last_print >= print_every_s or progress.step == 1:
+                last_print = progress.elapsed
+                ctx.log(f"[{progress.stage}] step {progress.step} {progress.elapsed:.0f}/{seconds:.0f}s "
+                        f"{progress.step / max(progress.elapsed, 1e-9):.1f} steps/s lr {lr:.2e} "
+                        + " ".join(f"{k} {v:.4f}" for k, v in means.items()))
+        if progress.elapsed - last_ckpt >= ctx.preset.checkpoint_every_s:
+            ctx.on_checkpoint()
+            last_ckpt = progress.elapsed
+            t_last = time.perf_counter()  # checkpoint time does not count against the stage
+        if progress.elapsed - last_grid >= ctx.preset.grid_every_s:
+            ctx.on_grid(progress.stage)
+            last_grid = progress.elapsed
+            t_last = time.perf_counter()
+    progress.done = True
+    ctx.log(f"[{progress.stage}] done: {progress.step} steps in {progress.elapsed:.0f}s "
+            f"({progress.step / max(progress.elapsed, 1e-9):.2f} steps/s)")
+
+
+def _batch_index(n: int, batch: int, device: str) -> torch.Tensor:
+    return torch.randint(0, n, (batch,), device=device)
+
+
+# ---------------------------------------------------------------- stage 1: autoencoders
+
+def autoencoder_step(model: AtelierModel, pool: Pool, ctx: Context, budget: StageBudget):
+    n = len(pool.images)
+
+    def step(_i: int) -> dict[str, torch.Tensor]:
+        x = to_float(pool.images[_batch_index(n, budget.batch, ctx.preset.device)])
+        with ctx.autocast():
+            return {"vae": model.vae.loss(x), "tokenizer": model.image_tokenizer.loss(x)}
+    return step
+
+
+@torch.no_grad()
+def fit_latent_scale(model: AtelierModel, pool: Pool, n: int = 4096) -> tuple[float, float]:
+    """shift = mean, scale = 1/std of the raw VAE latents over training images (so noise and data match)."""
+    model.eval()
+    raw = torch.cat([model.vae.encode(to_float(pool.images[i:i + 512]))[0] for i in range(0, min(n, len(pool.images)), 512)])
+    shift, std = float(raw.mean()), float(raw.std())
+    model.cfg.vae.shift_factor = shift
+    model.cfg.vae.scaling_factor = 1.0 / max(std, 1e-6)
+    return shift, model.cfg.vae.scaling_factor
+
+
+def prepare_generator_data(model: AtelierModel, pool: Pool, builder: PromptBuilder, ctx: Context) -> None:
+    t = time.time()
+    shift, scale = fit_latent_scale(model, pool)
+    encode_pool(model, pool, ctx.autocast)
+    build_rows(pool, builder, ctx.preset.device)
+    used = len(torch.unique(pool.codes))
+    ctx.log(f"encoded the pool in {time.time() - t:.1f}s: latent shift {shift:.4f} scale {scale:.4f}; "
+            f"{used}/{model.cfg.codebook_size} codes used; rows {tuple(pool.gen_ids.shape)} gen, {tuple(pool.edit_ids.shape)} edit")
+
+
+# ---------------------------------------------------------------- stages 2 and 3: AR + DiT
+
+def generator_losses(model: AtelierModel, ids: torch.Tensor, mask: torch.Tensor, codes: torch.Tensor,
+                     latents: torch.Tensor, ref_latents: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    """Cross-entropy of the image codes + flow matching conditioned on the AR hidden states.
+
+    Rows are left-padded, so the last count + 1 positions are <|img_start|>, c_0 … c_{n-1}; the logits at
+    positions -(n+1) … -2 predict c_0 … c_{n-1}; the hidden states of all n + 1 condition the DiT."""
+    n = codes.shape[1]
+    logits, hidden = model.ar.forward_full(ids, mask)
+    code_logits = logits[:, -(n + 1):-1]
+    ce = F.cross_entropy(code_logits.reshape(-1, code_logits.shape[-1]).float(),
+                         (codes + model.cfg.image_code_offset).reshape(-1))
+    cond = model.connector(hidden[:, -(n + 1):])
+    fm = model.dit.loss(latents, cond, ref_latents, cond_drop_prob=0.1)
+    return {"ar_ce": ce, "flow": fm}
+
+
+def generator_step(model: AtelierModel, pool: Pool, ctx: Context, budget: StageBudget):
+    n = len(pool.gen_ids)
+
+    def step(_i: int) -> dict[str, torch.Tensor]:
+        idx = _batch_index(n, budget.batch, ctx.preset.device)
+        ids, mask = trim(pool.gen_ids[idx], pool.gen_mask[idx])
+        with ctx.autocast():
+            return generator_losses(model, ids, mask, pool.codes[idx], pool.latents[idx], None)
+    return step
+
+
+def edit_step(model: AtelierModel, pool: Pool, ctx: Context, budget: StageBudget):
+    gen = generator_step(model, pool, ctx, budget)
+    n = len(pool.edit_ids)
+
+    def step(i: int) -> dict[str, torch.Tensor]:
+        if i % 2 == 1:  # keep text-to-image alive
+            return {f"t2i_{k}": v for k, v in gen(i).items()}
+        idx = _batch_index(n, budget.batch, ctx.preset.device)
+        ids, mask = trim(pool.edit_ids[idx], pool.edit_mask[idx])
+        with ctx.autocast():
+            losses = generator_losses(model, ids, mask, pool.edit_tgt_codes[idx], pool.edit_tgt_latents[idx],
+                                      pool.edit_src_latents[idx])
+        return {f"edit_{k}": v for k, v in losses.items()}
+    return step
+
+
+def stage_parameters(model: AtelierModel, stage: str) -> list[torch.nn.Parameter]:
+    if stage == "autoencoders":
+        return list(model.vae.parameters()) + list(model.image_tokenizer.parameters())
+    return list(model.ar.parameters()) + list(model.connector.parameters()) + list(model.dit.parameters())
+
+
+def make_optimizer(params: list[torch.nn.Parameter], lr: float, device: str) -> torch.optim.Optimizer:
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+                             lr=lr, betas=(0.9, 0.98), fused=device == "cuda")
