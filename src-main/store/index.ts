@@ -7,7 +7,6 @@ import { openDatabase } from './database';
 import { ensureDirectoryDurably, removeAbandonedTempFiles } from './files';
 import { Generations } from './generations';
 import { LoraRuns } from './lora-runs';
-import { LATEST_SCHEMA_VERSION } from './migrations';
 import { Projects } from './projects';
 import { Settings } from './settings';
 import type { Store, StoreOptions } from './types';
@@ -30,7 +29,7 @@ export function openStore(options: StoreOptions): Store {
   return {
     dataDir,
     dbPath,
-    schemaVersion: LATEST_SCHEMA_VERSION,
+    schemaVersion: db.pragma('user_version', { simple: true }) as number,
     settings: new Settings(db),
     assets,
     generations: new Generations(db, assets),

@@ -84,6 +84,24 @@ for (let from = 0; from < LATEST_SCHEMA_VERSION; from++) {
   });
 }
 
+test('a migration that fails is rolled back whole and the schema version stays', (t) => {
+  const dataDir = tempDataDir(t);
+  const dbPath = path.join(dataDir, 'atelier.db');
+  openStore({ dataDir }).close();
+  const broken = [
+    ...migrations,
+    { version: LATEST_SCHEMA_VERSION + 1, name: 'broken', sql: 'CREATE TABLE half_done (id INTEGER); INSERT INTO no_such_table VALUES (1);' },
+  ];
+  assert.throws(() => openDatabase(dbPath, broken), /no such table: no_such_table/);
+  assert.ok(!tableNames(dbPath).includes('half_done'), 'the first statement was rolled back too');
+  const store = openStore({ dataDir });
+  t.after(() => store.close());
+  assert.equal(store.schemaVersion, LATEST_SCHEMA_VERSION);
+  const db = new Database(dbPath, { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), LATEST_SCHEMA_VERSION);
+  db.close();
+});
+
 test('reopening an up-to-date database applies nothing and keeps data', (t) => {
   const dataDir = tempDataDir(t);
   const first = openStore({ dataDir });
