@@ -1,0 +1,113 @@
+"""The reference pipeline: the ONNX bundle reproduces the committed PyTorch fixtures, and they are current."""
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+from tokenizers import Tokenizer
+
+from modeling.backends import OnnxBackend, TorchBackend
+from modeling.generate import Draws, Params, edit, inpaint, latent_mask, main as generate_main, text_to_image
+from modeling.make_fixtures import main as make_fixtures_main, read_record
+
+from .conftest import FIXTURES
+
+REF = FIXTURES / "reference"
+
+
+@pytest.fixture(scope="module")
+def onnx_backend():
+    return OnnxBackend(FIXTURES / "bundle-fixture")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return Tokenizer.from_file(str(FIXTURES / "bundle-fixture" / "tokenizer.json"))
+
+
+def replay(backend, tok, case):
+    meta, t = read_record(REF / f"{case}.json")
+    params = Params(**meta["params"])
+    draws = Draws.recorded(meta["uniforms"], t["noise"])
+    if case == "t2i":
+        rec = text_to_image(backend, tok, [meta["prompt"]] * meta["batch"], draws, params)
+    elif case == "edit":
+        rec = edit(backend, tok, meta["prompt"], t["reference_image"], draws, params)
+    else:
+        rec = inpaint(backend, tok, meta["prompt"], t["input_image"], t["mask"], draws, params)
+    return meta, t, rec
+
+
+@pytest.mark.parametrize("case", ["t2i", "edit", "inpaint"])
+def test_onnx_bundle_reproduces_the_reference_generation(case, onnx_backend, tokenizer):
+    meta, t, rec = replay(onnx_backend, tokenizer, case)
+    assert rec["prompt_ids"].tolist() == meta["prompt_ids"]
+    assert rec["codes"].tolist() == meta["codes"] == t["codes"].tolist()
+    for key in ("hidden", "cond", "latents_steps", "latents_final", "image_float", "code_preview"):
+        err = float(np.abs(rec[key] - t[key]).max())
+        assert err <= 1e-4, f"{case}.{key}: {err:.2e}"
+    assert np.abs(rec["image"].astype(int) - t["image"].astype(int)).max() <= 1
+    # The sampling was not degenerate: several distinct codes, and top-k/top-p actually cut the distribution.
+    assert len(set(np.asarray(meta["codes"]).ravel().tolist())) > 4
+
+
+def test_seeded_and_recorded_draws_agree(fixture_model, tokenizer):
+    model, _ = fixture_model
+    backend = TorchBackend(model)
+    cfg = model.cfg
+    params = Params.defaults(cfg)
+    a = text_to_image(backend, tokenizer, ["a dog", "a red apple at the top left"], Draws.seeded(11, 2, cfg.latent_shape),
+                      params)
+    b = text_to_image(backend, tokenizer, ["a dog", "a red apple at the top left"],
+                      Draws.recorded(a["uniforms"], a["noise"]), params)
+    assert np.array_equal(a["codes"], b["codes"]) and np.array_equal(a["image"], b["image"])
+    assert a["attention_mask"][0].sum() < a["attention_mask"][1].sum()  # the short prompt was left-padded
+
+
+def test_inpaint_keeps_unmasked_pixels(onnx_backend, tokenizer):
+    meta, t, rec = replay(onnx_backend, tokenizer, "inpaint")
+    keep = t["mask"] == 0
+    assert np.array_equal(rec["image"][0][:, keep], t["input_image"][:, keep])
+    assert not np.array_equal(rec["image"][0], t["input_image"])
+    m = latent_mask(t["mask"])
+    assert m.shape == (1, 1, 8, 8) and m[0, 0, :, 4].all() and not m[0, 0, :, 3].any()
+
+
+def test_graph_fixtures_match_the_onnx_bundle(onnx_backend):
+    index = json.loads((REF / "graphs.json").read_text())
+    for case, entry in index.items():
+        t = load_file(str(REF / entry["file"]))
+        inputs = {k[len("input."):]: v for k, v in t.items() if k.startswith("input.")}
+        out = onnx_backend.run(entry["role"], **inputs)
+        for name, v in out.items():
+            want = t[f"output.{name}"]
+            if v.dtype == np.int64:
+                assert (v != want).mean() <= 0.01, f"{case}.{name}"
+            else:
+                assert float(np.abs(v - want).max()) <= 1e-4, f"{case}.{name}"
+
+
+def test_committed_fixtures_are_what_make_fixtures_writes(tmp_path):
+    make_fixtures_main(["--out", str(tmp_path)])
+    fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(FIXTURES) for p in FIXTURES.rglob("*") if p.is_file())
+    assert fresh == committed
+    for rel in fresh:
+        a = hashlib.sha256((tmp_path / rel).read_bytes()).hexdigest()
+        b = hashlib.sha256((FIXTURES / rel).read_bytes()).hexdigest()
+        assert a == b, f"tests/fixtures/{rel} is stale: run python -m modeling.make_fixtures"
+
+
+def test_generate_cli_writes_pngs_and_replays_its_record(tmp_path):
+    from PIL import Image
+
+    bundle = str(FIXTURES / "bundle-fixture")
+    generate_main(["--bundle", bundle, "--prompt", "a fish", "--seed", "5", "--batch", "2", "--out",
+                   str(tmp_path / "x.png"), "--record", str(tmp_path / "rec.json")])
+    first = np.asarray(Image.open(tmp_path / "x-1.png"))
+    assert first.shape == (32, 32, 3)
+    generate_main(["--bundle", bundle, "--prompt", "a fish", "--draws", str(tmp_path / "rec.json"), "--out",
+                   str(tmp_path / "y.png")])
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "y-1.png")), first)
