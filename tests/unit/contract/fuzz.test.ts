@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { createFunnel, createHandlers } from '../../../src-main/api/index';
 import type { HandlerTable } from '../../../src-main/api/index';
 import type { RouteName } from '../../../src-shared/contract';
-import { ApiErrorShape, ROUTE_NAMES } from '../../../src-shared/contract';
+import { ApiErrorShape, ROUTE_NAMES, routes } from '../../../src-shared/contract';
 import type { TestCore } from './helpers';
 import { openTestCore } from './helpers';
 
@@ -215,17 +215,15 @@ before(() => {
 });
 after(() => t.close());
 
-test('the valid samples pass (so the broken ones are broken by their mutation alone)', async () => {
-  const funnel = createFunnel(createHandlers(t.core), { trustSender: () => true });
+test('the valid samples pass their schemas (so the broken ones are broken by their mutation alone)', () => {
   for (const [route, sample] of Object.entries(samples)) {
     if (sample === 'no-input') continue;
-    const result = await funnel(route, sample.valid, {});
-    // Valid input may still fail in the handler (an unknown id), but never as VALIDATION.
-    assert.ok(result.ok || result.error.code !== 'VALIDATION', `${route}: ${JSON.stringify(result)}`);
+    const parsed = routes[route as RouteName].input.safeParse(sample.valid);
+    assert.ok(parsed.success, `${route}: ${JSON.stringify(parsed.error?.issues)}`);
   }
   for (const sample of imageSamples) {
-    const result = await funnel('jobs.submit', sample.valid, {});
-    assert.ok(result.ok || result.error.code !== 'VALIDATION', JSON.stringify(result));
+    const parsed = routes['jobs.submit'].input.safeParse(sample.valid);
+    assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
   }
 });
 

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../../src-main/server/index';
 import { startServer } from '../../../src-main/server/index';
+import type { JobEvent } from '../../../src-shared/contract';
 import { AtelierEvent } from '../../../src-shared/contract';
 
 let root: string;
@@ -55,8 +56,9 @@ test('listens on loopback and prints a URL with a long random token', () => {
 });
 
 test('requests without the token, or with a wrong one, are refused', async () => {
-  for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${server.token}x` }, { authorization: server.token },
-    { cookie: `atelier_token_${server.port}=wrong` }, { cookie: `atelier_token_${server.port + 1}=${server.token}` }]) {
+  const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${server.token}x` }, { authorization: server.token },
+    { cookie: `atelier_token_${server.port}=wrong` }, { cookie: `atelier_token_${server.port + 1}=${server.token}` }];
+  for (const headers of attempts) {
     const response = await api('settings.get', undefined, headers);
     assert.equal(response.status, 401, JSON.stringify(headers));
     const body = (await response.json()) as { ok: boolean; error: { code: string } };
@@ -148,18 +150,19 @@ test('the events socket needs the token and our Origin, and carries job events',
     socket.on('open', resolve);
     socket.on('error', reject);
   });
-  const events: AtelierEvent[] = [];
+  const events: JobEvent[] = [];
   const finished = new Promise<void>((resolve) => {
     socket.on('message', (data) => {
       const event = AtelierEvent.parse(JSON.parse(String(data)));
-      events.push(event);
+      if (event.name !== 'jobs.event') return;
+      events.push(event.data);
       if (event.data.type === 'result') resolve();
     });
   });
   const submitted = (await (await api('jobs.submit', { kind: 'diagnostics.count', params: { n: 3, delayMs: 5, preview: true } }, bearer())).json()) as { data: { jobId: string } };
   await finished;
   socket.close();
-  const types = events.filter((e) => e.data.jobId === submitted.data.jobId).map((e) => e.data.type);
+  const types = events.filter((e) => e.jobId === submitted.data.jobId).map((e) => e.type);
   assert.deepEqual(types.filter((t) => t === 'progress').length, 3);
   assert.ok(types.includes('preview'));
   assert.equal(types[types.length - 1], 'result');

@@ -1,0 +1,170 @@
+// End to end: browser mode in headless Debian Chromium, driven as a person would. Expects the
+// renderer build in out/renderer (`npx electron-vite build`; `npm run test:e2e` builds first).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { RunningServer } from '../../src-main/server/index';
+import { startServer } from '../../src-main/server/index';
+import { ROUTE_NAMES, domainsOf } from '../../src-shared/contract';
+
+const repo = resolve(import.meta.dirname, '../..');
+const rendererDir = join(repo, 'out', 'renderer');
+const shots = join(repo, 'test-results');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let root: string;
+let server: RunningServer;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+// This file compiles without the DOM library; code run inside the page reaches its globals
+// through this narrow view.
+interface PageGlobals {
+  atelier: Record<string, Record<string, (input?: unknown) => Promise<{ ok: boolean; data?: unknown; error?: { code: string } }>>>;
+  document: {
+    documentElement: { dataset: Record<string, string | undefined> };
+    querySelector(selector: string): { textContent: string | null } | null;
+  };
+}
+
+before(async () => {
+  assert.ok(existsSync(join(rendererDir, 'index.html')), `no renderer build in ${rendererDir}: run npx electron-vite build first`);
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  mkdirSync(shots, { recursive: true });
+  root = mkdtempSync(join(tmpdir(), 'atelier-e2e-'));
+  server = await startServer({ dataDir: join(root, 'data'), rendererDir, port: 0 });
+  context = await chromium.launchPersistentContext(join(root, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 860 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) pageErrors.push(`HTTP ${response.status()} for ${response.url()}`);
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+  });
+});
+
+after(async () => {
+  await context?.close();
+  await server?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+test('the studio opens with its token, and window.atelier has the contract shape', async () => {
+  await page.goto(server.url);
+  // The token was traded for a cookie and left the address bar.
+  assert.equal(new URL(page.url()).search, '');
+  await page.getByRole('heading', { name: 'Atelier' }).waitFor();
+  await page.getByText(/Atelier 0\.\d+\.\d+ · data in /).waitFor();
+
+  const shape = await page.evaluate(() => {
+    const api = (globalThis as unknown as PageGlobals).atelier;
+    return {
+      frozen: Object.isFrozen(api),
+      domains: Object.fromEntries(Object.entries(api).map(([domain, methods]) => [domain, Object.keys(methods).sort()])),
+    };
+  });
+  const expected = Object.fromEntries(Object.entries(domainsOf(ROUTE_NAMES)).map(([d, m]) => [d, [...m].sort()]));
+  assert.deepEqual(shape, { frozen: true, domains: { ...expected, events: ['on'] } });
+});
+
+test('a setting is saved and read back after a reload', async () => {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const panel = page.getByRole('region', { name: 'Settings' });
+  await panel.locator('select[name=executionProvider]').selectOption('cpu');
+  await panel.locator('input[name=threads]').fill('3');
+  await panel.locator('select[name=theme]').selectOption('light');
+  await panel.getByRole('button', { name: 'Save settings' }).click();
+  await panel.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+
+  await page.reload();
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const reloaded = page.getByRole('region', { name: 'Settings' });
+  await reloaded.locator('select[name=executionProvider]').waitFor();
+  assert.equal(await reloaded.locator('select[name=executionProvider]').inputValue(), 'cpu');
+  assert.equal(await reloaded.locator('input[name=threads]').inputValue(), '3');
+  assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.dataset.theme), 'light');
+
+  // The same value through the contract from outside the page: it is in the store, not the page.
+  const response = await fetch(`${server.origin}/api/settings.get`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+  });
+  const body = (await response.json()) as { ok: true; data: { executionProvider: string; threads: number } };
+  assert.equal(body.data.executionProvider, 'cpu');
+  assert.equal(body.data.threads, 3);
+  await page.screenshot({ path: join(shots, 'studio-settings.png') });
+});
+
+test('a queued job shows its progress and preview, and is cancelled', async () => {
+  await page.getByRole('region', { name: 'Settings' }).getByRole('button', { name: 'Run queue self-test' }).click();
+  await page.getByRole('button', { name: 'Jobs' }).click();
+  const job = page.getByTestId('job').filter({ hasText: 'diagnostics.count' }).first();
+  await job.and(page.locator('[data-state=running]')).waitFor();
+  // Progress moves: wait for at least 3 of 40 steps, read it twice to see it grow.
+  await job.getByTestId('job-progress').filter({ hasText: /\b([3-9]|[1-3]\d) \/ 40\b/ }).waitFor();
+  const first = Number((await job.getByTestId('job-progress').textContent())?.match(/(\d+) \/ 40/)?.[1]);
+  await page.waitForFunction(
+    (before) => Number((globalThis as unknown as PageGlobals).document.querySelector('[data-testid=job-progress]')?.textContent?.match(/(\d+) \/ 40/)?.[1]) > before,
+    first,
+  );
+  const bar = await job.locator('progress').evaluate((el) => ({ value: (el as unknown as { value: number }).value, max: (el as unknown as { max: number }).max }));
+  assert.equal(bar.max, 40);
+  assert.ok(bar.value >= 3 && bar.value < 40, `progress bar at ${bar.value}`);
+  await job.getByTestId('job-preview').waitFor();
+  assert.match((await job.getByTestId('job-preview').getAttribute('src')) ?? '', /^data:image\/png;base64,/);
+  await page.screenshot({ path: join(shots, 'studio-job-running.png') });
+
+  await job.getByRole('button', { name: 'Cancel' }).click();
+  await job.and(page.locator('[data-state=cancelled]')).waitFor();
+  assert.equal(await job.getByTestId('job-state').textContent(), 'cancelled');
+  assert.equal(await job.getByRole('button', { name: 'Cancel' }).count(), 0);
+  const stoppedAt = Number((await job.getByTestId('job-progress').textContent())?.match(/(\d+) \/ 40/)?.[1]);
+  assert.ok(stoppedAt < 40, 'cancelled before the end');
+  await page.screenshot({ path: join(shots, 'studio-job-cancelled.png') });
+
+  // The queue agrees.
+  const listed = await page.evaluate(async () => {
+    const result = await (globalThis as unknown as PageGlobals).atelier.jobs!.list!();
+    return (result.data as { jobs: { state: string }[] }).jobs.map((j) => j.state);
+  });
+  assert.deepEqual(listed, ['cancelled']);
+});
+
+test('an invalid call from the page gets a typed validation error', async () => {
+  const result = await page.evaluate(async () => {
+    return (globalThis as unknown as PageGlobals).atelier.settings!.set!({ threads: -5 });
+  });
+  assert.deepEqual((result as { ok: boolean; error: { code: string } }).ok, false);
+  assert.equal((result as { error: { code: string } }).error.code, 'VALIDATION');
+});
+
+test('requests without the token are refused', async () => {
+  const post = (headers: Record<string, string>) =>
+    fetch(`${server.origin}/api/settings.get`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } });
+  assert.equal((await post({})).status, 401);
+  assert.equal((await post({ authorization: 'Bearer not-the-token' })).status, 401);
+  assert.equal((await fetch(`${server.origin}/`)).status, 401);
+  assert.equal((await post({ authorization: `Bearer ${server.token}`, origin: 'http://evil.example' })).status, 403);
+  // A browser without the cookie sees no studio either.
+  const other = await context.newPage();
+  await context.clearCookies();
+  const refused = await other.goto(`${server.origin}/`);
+  assert.equal(refused?.status(), 401);
+  await other.close();
+});
+
+test('no errors in the page (CSP violations included)', () => {
+  assert.deepEqual(pageErrors, []);
+});
