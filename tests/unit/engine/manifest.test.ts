@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { parseManifest, BundleError } from '../../../src-main/engine/bundle/manifest';
+import { checkGraphNames, expectedGraphIo } from '../../../src-main/engine/bundle/graph-io';
+
+const fixture = new URL('../../fixtures/bundle-fixture/bundle.json', import.meta.url);
+const skip = !existsSync(fixture) && 'no fixture bundle';
+const text = (): string => readFileSync(fixture, 'utf8');
+const edited = (f: (j: Record<string, unknown>) => void): string => {
+  const j = JSON.parse(text()) as Record<string, unknown>;
+  f(j);
+  return JSON.stringify(j);
+};
+
+test('the fixture manifest parses', { skip }, () => {
+  const m = parseManifest(text());
+  assert.equal(m.format_version, 1);
+  assert.equal(m.condition.length, m.image_tokens.count + 1);
+});
+
+test('a newer format version is refused with a clear message', { skip }, () => {
+  assert.throws(() => parseManifest(edited((j) => (j['format_version'] = 2))), (e: Error) => e instanceof BundleError && /format_version 2.*version 1/.test(e.message));
+});
+
+test('missing or mistyped keys are named by path', { skip }, () => {
+  assert.throws(() => parseManifest(edited((j) => delete j['latent'])), /latent/);
+  assert.throws(() => parseManifest(edited((j) => ((j['ar'] as Record<string, unknown>)['layers'] = 'two'))), /ar\.layers/);
+  assert.throws(() => parseManifest('{not json'), /not valid JSON/);
+  assert.throws(() => parseManifest(edited((j) => (j['format'] = 'other'))), /format/);
+});
+
+test('inconsistent sizes are refused', { skip }, () => {
+  assert.throws(() => parseManifest(edited((j) => ((j['condition'] as Record<string, unknown>)['length'] = 3))), /condition.length/);
+  assert.throws(() => parseManifest(edited((j) => delete (j['graphs'] as Record<string, unknown>)['dit'])), /graphs.dit is missing/);
+});
+
+test('graph names are checked against the spec, naming missing and extra names', { skip }, () => {
+  const m = parseManifest(text());
+  const io = expectedGraphIo('ar', m);
+  assert.equal(io.inputs.length, 3 + 2 * m.ar.layers);
+  assert.doesNotThrow(() => checkGraphNames('ar', m, io, 'x'));
+  assert.throws(
+    () => checkGraphNames('dit', m, { inputs: ['latents', 'timestep', 'cond', 'extra'], outputs: ['velocity'] }, 'dit.onnx'),
+    /graph 'dit' \(dit.onnx\).*inputs missing: ref_latents.*unexpected inputs: extra/,
+  );
+});
