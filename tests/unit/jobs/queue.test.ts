@@ -89,7 +89,7 @@ test('cancelling a queued job removes it at once; it never starts', async (t) =>
 
 test('cancelling a running job stops it within one step and the next job runs', async (t) => {
   const { queue, events } = openQueue(t);
-  const stepMs = 400;
+  const stepMs = 1000;
   const id = queue.submit('diagnostics.count', { n: 1000, delayMs: stepMs });
   const next = queue.submit('diagnostics.count', { n: 2, delayMs: 1 });
   await nextEvent(queue, (e) => e.jobId === id && e.type === 'progress' && e.done === 1);
