@@ -73,6 +73,12 @@ export class JobQueue implements JobQueueApi {
   submit(kind: string, params: unknown = {}): string {
     if (this.closed) throw new JobQueueError('QUEUE_CLOSED', 'The job queue is closed');
     if (!jobKinds.has(kind)) throw new JobQueueError('UNKNOWN_KIND', `Unknown job kind ${JSON.stringify(kind)}`);
+    try {
+      // Refused here rather than failing later in the worker's postMessage.
+      structuredClone(params);
+    } catch (error) {
+      throw new JobQueueError('INVALID_PARAMS', `The params of a ${kind} job cannot be sent to the worker: ${(error as Error).message}`);
+    }
     const id = randomUUID();
     this.jobs.set(id, {
       id,

@@ -29,6 +29,7 @@ export type JobErrorCode =
   | 'HANDLER_ERROR' // the handler threw
   | 'WORKER_CRASHED' // the worker exited or died (uncaught error, process.exit, out of memory)
   | 'UNKNOWN_KIND' // no handler registered for the kind
+  | 'INVALID_PARAMS' // params cannot be sent to the worker (not structured-cloneable)
   | 'QUEUE_CLOSED'; // the queue was closed while the job was queued or running
 
 export interface JobError {

@@ -166,6 +166,11 @@ test('handler errors carry their messages and leave the worker running', async (
 test('unknown kinds and a closed queue are refused at submit', async (t) => {
   const { queue } = openQueue(t);
   assert.throws(() => queue.submit('image.paint', {}), (error: unknown) => error instanceof JobQueueError && error.code === 'UNKNOWN_KIND');
+  assert.throws(
+    () => queue.submit('diagnostics.count', { n: 1, onDone: () => {} }),
+    (error: unknown) => error instanceof JobQueueError && error.code === 'INVALID_PARAMS' && /cannot be sent to the worker/.test(error.message),
+  );
+  assert.deepEqual(queue.list(), [], 'refused jobs leave no trace');
   await queue.close();
   assert.throws(() => queue.submit('diagnostics.count', { n: 1 }), (error: unknown) => error instanceof JobQueueError && error.code === 'QUEUE_CLOSED');
 });
