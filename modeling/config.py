@@ -221,7 +221,7 @@ def nano() -> ModelConfig:
         name="atelier-nano", variant="nano", image_size=64,
         text=TextTokenizerConfig(vocab_size=2048, max_prompt_tokens=32),
         image_tokenizer=ImageTokenizerConfig(channels=[32, 48, 64], fsq_levels=[8, 5, 5, 5]),
-        ar=ARConfig(layers=6, hidden_size=192, heads=6, kv_heads=2, head_dim=32, ffn_size=512, max_positions=192),
+        ar=ARConfig(layers=6, hidden_size=192, heads=6, kv_heads=2, head_dim=32, ffn_size=480, max_positions=192),
         connector=ConnectorConfig(out_dim=192),
         dit=DiTConfig(width=192, depth=6, heads=6, patch_size=2, mlp_ratio=2.0, ref_connector_dim=96),
         vae=VAEConfig(channels=[32, 64], latent_channels=4, kl_weight=1e-6),
@@ -235,14 +235,14 @@ def nano() -> ModelConfig:
 def blip3o_next_like() -> ModelConfig:
     """Shapes of BLIP3o-NEXT (Qwen3-3B-ish AR, 27x27 TA-Tok codes from a 65,536 book, SANA-like DiT).
 
-    Only to show the config scales; never instantiated in tests. FSQ levels 8*8*8*8*4*4*4*2... are chosen
-    so that codebook_size == 65,536 (TA-Tok is a VQ with 65,536 codes; FSQ with that product is our analogue).
+    Only to show the config scales; never instantiated in tests. FSQ levels 8*8*8*8*4*4 = 65,536 = TA-Tok's
+    codebook size (TA-Tok is a VQ; an FSQ with that product is our analogue).
     Image tokenizer downsampling is 2**k; 27 codes per side needs image_size = 27 * 2**k, here 27*16 = 432.
     """
     cfg = ModelConfig(
         name="atelier-blip3o-next-like", variant="blip3o_next_like", image_size=432,
         text=TextTokenizerConfig(vocab_size=151_936, max_prompt_tokens=256),
-        image_tokenizer=ImageTokenizerConfig(channels=[128, 256, 512, 512], fsq_levels=[8, 8, 8, 8, 4, 4, 4, 4]),
+        image_tokenizer=ImageTokenizerConfig(channels=[128, 256, 512, 512], fsq_levels=[8, 8, 8, 8, 4, 4]),
         ar=ARConfig(layers=36, hidden_size=2048, heads=16, kv_heads=8, head_dim=128, ffn_size=11008,
                     max_positions=4096, rope_theta=1_000_000.0, tie_embeddings=True),
         connector=ConnectorConfig(out_dim=2304),
