@@ -1,0 +1,124 @@
+// The engine against the PyTorch reference (tests/fixtures/reference, written by modeling/make_fixtures.py):
+// fed the recorded random draws, it must sample exactly the reference's image codes and decode an image
+// within 1e-3 of the reference's; seeded, it must draw the same numbers itself.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadBundle } from '../../src-main/engine';
+import type { GenerationResult } from '../../src-main/engine';
+import { FIXTURE_BUNDLE, REFERENCE_DIR, f32, maxAbsDiff, planarPng, planarToHwc, readSafetensors } from './helpers';
+
+interface Case {
+  prompt: string;
+  seed: number;
+  batch: number;
+  params: { temperature: number; top_k: number; top_p: number; steps: number; shift: number; cfg_scale: number };
+  prompt_ids: number[][];
+  attention_mask: number[][];
+  uniforms: number[][];
+  codes: number[][];
+  tensors: string;
+}
+
+const skip = !existsSync(path.join(REFERENCE_DIR, 't2i.json')) && 'reference fixtures not generated';
+const load = (name: string) => {
+  const c = JSON.parse(readFileSync(path.join(REFERENCE_DIR, `${name}.json`), 'utf8')) as Case;
+  return { c, t: readSafetensors(path.join(REFERENCE_DIR, c.tensors)) };
+};
+const engineP = skip ? null : loadBundle(FIXTURE_BUNDLE, { executionProvider: 'cpu', threads: 1 });
+after(async () => (await engineP)?.dispose());
+
+function common(c: Case) {
+  return {
+    prompt: c.prompt,
+    seed: c.seed,
+    batch: c.batch,
+    steps: c.params.steps,
+    shift: c.params.shift,
+    cfgScale: c.params.cfg_scale,
+    temperature: c.params.temperature,
+    topK: c.params.top_k,
+    topP: c.params.top_p,
+    keepIntermediates: true,
+  };
+}
+
+function compare(r: GenerationResult, c: Case, t: ReturnType<typeof readSafetensors>, diag: (s: string) => void, width: number, height: number): void {
+  const im = r.intermediates!;
+  assert.deepEqual(im.codes, c.codes, 'exactly the reference image codes');
+  // The reference's ids are left-padded to the batch; the engine reports one item's unpadded ids.
+  assert.deepEqual(im.promptIds, c.prompt_ids[0]!.filter((_, i) => c.attention_mask[0]![i] === 1), 'same prompt ids');
+  const errs = {
+    cond: maxAbsDiff(im.cond, f32(t, 'cond')),
+    latents: maxAbsDiff(im.latents, f32(t, 'latents_final')),
+    image: maxAbsDiff(im.pixels, f32(t, 'image_float')),
+  };
+  diag(`max |engine − pytorch|: cond ${errs.cond.toExponential(2)}, final latents ${errs.latents.toExponential(2)}, image ${errs.image.toExponential(2)}`);
+  assert.ok(errs.cond < 1e-4, `cond error ${errs.cond}`);
+  assert.ok(errs.latents < 1e-3, `latent error ${errs.latents}`);
+  assert.ok(errs.image < 1e-3, `image error ${errs.image}`);
+  const ref = t.get('image')!.data as Uint8Array;
+  let worst = 0;
+  r.images.forEach((img, b) => {
+    const expected = planarToHwc(ref, width, height, b);
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(img.image.data[i]! - expected[i]!));
+  });
+  diag(`max uint8 difference: ${worst}`);
+  assert.ok(worst <= 1, `uint8 pixels within ±1 (got ${worst})`);
+}
+
+test('text-to-image with recorded draws matches the PyTorch reference', { skip }, async (t) => {
+  const engine = (await engineP)!;
+  const { c, t: ref } = load('t2i');
+  const noise = f32(ref, 'noise');
+  const r = await engine.textToImage({ ...common(c), draws: { uniforms: c.uniforms, noise } });
+  assert.deepEqual(r.intermediates!.noise, noise);
+  compare(r, c, ref, (s) => t.diagnostic(s), engine.manifest.image.width, engine.manifest.image.height);
+  assert.equal(engine.liveTensors, 0);
+});
+
+test('text-to-image seeded (no recording) draws the same uniforms and noise itself', { skip }, async () => {
+  const engine = (await engineP)!;
+  const { c, t: ref } = load('t2i');
+  const r = await engine.textToImage(common(c));
+  assert.deepEqual(r.intermediates!.codes, c.codes);
+  assert.deepEqual(r.intermediates!.noise, f32(ref, 'noise'));
+  assert.deepEqual(r.images.map((i) => i.seed), [c.seed, c.seed + 1]);
+});
+
+test('edit with recorded draws matches the PyTorch reference', { skip }, async (t) => {
+  const engine = (await engineP)!;
+  const { c, t: ref } = load('edit');
+  const { width, height } = engine.manifest.image;
+  const image = await planarPng(ref.get('reference_image')!.data as Uint8Array, width, height);
+  const r = await engine.edit({ ...common(c), image, draws: { uniforms: c.uniforms, noise: f32(ref, 'noise') } });
+  compare(r, c, ref, (s) => t.diagnostic(s), width, height);
+  assert.equal(r.notices.length, 0, 'no resize for a model-size input');
+  assert.equal(r.images[0]!.metadata.mode, 'edit');
+  assert.match(r.images[0]!.metadata.parent!.sha256, /^[0-9a-f]{64}$/);
+});
+
+test('inpaint with recorded draws matches the reference and keeps unmasked pixels exactly', { skip }, async (t) => {
+  const engine = (await engineP)!;
+  const { c, t: ref } = load('inpaint');
+  const { width, height } = engine.manifest.image;
+  const input = ref.get('input_image')!.data as Uint8Array;
+  const mask01 = ref.get('mask')!.data as Uint8Array;
+  const r = await engine.inpaint({
+    ...common(c),
+    image: await planarPng(input, width, height),
+    mask: { width, height, data: mask01.map((v) => (v ? 255 : 0)) },
+    draws: { uniforms: c.uniforms, noise: f32(ref, 'noise') },
+  });
+  compare(r, c, ref, (s) => t.diagnostic(s), width, height);
+  const original = planarToHwc(input, width, height);
+  const out = r.images[0]!.image.data;
+  let kept = 0;
+  for (let p = 0; p < width * height; p++) {
+    if (mask01[p]) continue;
+    kept++;
+    for (let ch = 0; ch < 3; ch++) assert.equal(out[p * 3 + ch], original[p * 3 + ch], `unmasked pixel ${p} changed`);
+  }
+  assert.ok(kept > 0 && kept < width * height, 'the fixture mask has both regions');
+});
