@@ -35,7 +35,17 @@ export function openStore(options: StoreOptions): Store {
     generations: new Generations(db, assets),
     projects: new Projects(db),
     loraRuns: new LoraRuns(db),
-    integrityCheck: () => (db.pragma('integrity_check', { simple: true }) as string),
+    integrityCheck: () => {
+      const pages = db.pragma('integrity_check', { simple: true }) as string;
+      if (pages !== 'ok') return pages;
+      try {
+        // The search index must match the rows it indexes (the triggers kept it in step).
+        db.prepare("INSERT INTO generations_fts (generations_fts, rank) VALUES ('integrity-check', 1)").run();
+      } catch (error) {
+        return `full-text index: ${(error as Error).message}`;
+      }
+      return 'ok';
+    },
     close: () => {
       if (closed) return;
       closed = true;

@@ -263,7 +263,7 @@ export interface Store {
   readonly generations: GenerationStore;
   readonly projects: ProjectStore;
   readonly loraRuns: LoraRunStore;
-  /** PRAGMA integrity_check; 'ok' when healthy. */
+  /** PRAGMA integrity_check plus the full-text index's own check; 'ok' when healthy. */
   integrityCheck(): string;
   close(): void;
 }

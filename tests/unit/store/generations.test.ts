@@ -171,6 +171,12 @@ test('full-text search finds generations by words of their prompt', (t) => {
   store.generations.delete(fox.id);
   assert.deepEqual(search('frozen'), []);
   assert.deepEqual(search('fox'), [robot.id]);
+  // A new row may take the key of a deleted one: it must not inherit the deleted prompt's words.
+  store.generations.delete(robot.id);
+  const sky = store.generations.create(draft({ prompt: 'plain blue sky' }));
+  assert.deepEqual(search('neon'), []);
+  assert.deepEqual(search('sky'), [sky.id]);
+  assert.equal(store.integrityCheck(), 'ok');
 });
 
 test('favourites and tags', (t) => {
