@@ -1,7 +1,10 @@
 // createApi(core): the route table over the store and the job queue, behind the funnel.
 import type { HandlerTable, FunnelOptions, Invoke } from './funnel';
 import { createFunnel } from './funnel';
+import type { AtelierEvent } from '../../src-shared/contract';
 import type { Core } from './core';
+import { forwardJobEvents } from './handlers/jobs';
+import { ImageJobs } from './image-jobs';
 import { historyHandlers } from './handlers/history';
 import { jobsHandlers } from './handlers/jobs';
 import { modelsHandlers } from './handlers/models';
@@ -12,7 +15,7 @@ export type { FunnelOptions, HandlerTable, Invoke } from './funnel';
 export { createFunnel } from './funnel';
 export { forwardJobEvents, toContractJobEvent } from './handlers/jobs';
 
-export function createHandlers(core: Core): HandlerTable {
+export function createHandlers(core: Core, imageJobs = new ImageJobs(core)): HandlerTable {
   return {
     'app.info': () => ({
       name: 'Atelier',
@@ -21,7 +24,7 @@ export function createHandlers(core: Core): HandlerTable {
       schemaVersion: core.store.schemaVersion,
     }),
     ...settingsHandlers(core.store.settings),
-    ...jobsHandlers(core.jobs),
+    ...jobsHandlers(core.jobs, imageJobs),
     ...historyHandlers(core.store.generations, core.imageUrl),
     ...modelsHandlers(core.modelRoots),
   };
@@ -30,9 +33,35 @@ export function createHandlers(core: Core): HandlerTable {
 export interface Api {
   invoke: Invoke;
   handlers: HandlerTable;
+  /** Sends every job event, checked against the contract, to a host's sink; returns unsubscribe. */
+  forwardEvents(send: (event: AtelierEvent) => void, onBadEvent?: (error: unknown) => void): () => void;
+  /** Stops recording results (call before closing the core). */
+  close(): void;
 }
 
 export function createApi(core: Core, options: FunnelOptions): Api {
-  const handlers = createHandlers(core);
-  return { handlers, invoke: createFunnel(handlers, options) };
+  const imageJobs = new ImageJobs(core);
+  const handlers = createHandlers(core, imageJobs);
+  const describeResult = (jobId: string, result: unknown) => {
+    const generationIds = imageJobs.record(jobId, result);
+    return generationIds ? { generationIds } : undefined;
+  };
+  // Results are saved even when no window listens.
+  const stopRecording = core.jobs.onEvent((event) => {
+    if (event.type === 'result') {
+      try {
+        describeResult(event.jobId, event.result);
+      } catch (error) {
+        options.onInternalError?.('jobs.result', error);
+      }
+    } else if (event.type === 'error' || event.type === 'cancelled') {
+      imageJobs.forget(event.jobId);
+    }
+  });
+  return {
+    handlers,
+    invoke: createFunnel(handlers, options),
+    forwardEvents: (send, onBadEvent) => forwardJobEvents(core.jobs, send, onBadEvent, describeResult),
+    close: stopRecording,
+  };
 }

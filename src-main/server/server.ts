@@ -13,7 +13,7 @@ import type { AtelierEvent, Result } from '../../src-shared/contract';
 import type { ModelRoot } from '../api/core';
 import { contentSecurityPolicy } from '../api/csp';
 import { resolveDataFile } from '../api/data-file-path';
-import { createApi, forwardJobEvents } from '../api/index';
+import { createApi } from '../api/index';
 import { openCore } from '../api/open-core';
 import type { JobQueueOptions } from '../jobs/types';
 import { API_PREFIX, BRIDGE_PATH, EVENTS_PATH, browserBridgeScript } from './browser-bridge';
@@ -194,8 +194,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Job events go to every connected page.
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   const clients = new Set<WebSocket>();
-  const stopForwarding = forwardJobEvents(
-    core.jobs,
+  const stopForwarding = api.forwardEvents(
     (event: AtelierEvent) => {
       const text = JSON.stringify(event);
       for (const client of clients) if (client.readyState === client.OPEN) client.send(text);
@@ -228,6 +227,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   } catch (error) {
     stopForwarding();
+    api.close();
     await opened.close();
     throw error;
   }
@@ -249,6 +249,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         sockets.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        api.close();
         await opened.close();
       })()),
   };

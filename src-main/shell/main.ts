@@ -6,7 +6,7 @@ import type { BrowserWindow as BrowserWindowType } from 'electron';
 import { BrowserWindow, Menu, app, ipcMain, shell } from 'electron';
 import type { AtelierEvent } from '../../src-shared/contract';
 import { EVENT_CHANNEL, INVOKE_CHANNEL } from '../../src-shared/contract/route-names';
-import { createApi, forwardJobEvents } from '../api/index';
+import { createApi } from '../api/index';
 import type { OpenedCore } from '../api/open-core';
 import { openCore } from '../api/open-core';
 import { openImageDialog } from './dialogs';
@@ -64,7 +64,7 @@ async function start() {
     onInternalError: (route, error) => console.error(`internal error in ${route}:`, error),
   });
   ipcMain.handle(INVOKE_CHANNEL, (event, route: unknown, input: unknown) => api.invoke(route, input, event.senderFrame));
-  forwardJobEvents(opened.core.jobs, sendEvent, (error) => console.error('dropped an off-contract job event', error));
+  api.forwardEvents(sendEvent, (error) => console.error('dropped an off-contract job event', error));
 
   handleProtocols(join(here, '../renderer'), dataDir);
   Menu.setApplicationMenu(

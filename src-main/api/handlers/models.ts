@@ -46,9 +46,14 @@ function describeBundle(dir: string, id: string, origin: ModelRoot['origin']): M
   };
 }
 
-export function listModelBundles(roots: readonly ModelRoot[]): ModelBundleInfo[] {
+export interface FoundBundle extends ModelBundleInfo {
+  dir: string;
+}
+
+/** Bundles with their folders (the folder stays in the core; the contract names bundles by id). */
+export function findModelBundles(roots: readonly ModelRoot[]): FoundBundle[] {
   const seen = new Set<string>();
-  const models: ModelBundleInfo[] = [];
+  const models: FoundBundle[] = [];
   for (const root of roots) {
     let names: string[];
     try {
@@ -60,10 +65,14 @@ export function listModelBundles(roots: readonly ModelRoot[]): ModelBundleInfo[]
       const dir = join(root.dir, name);
       if (seen.has(name) || name.startsWith('.') || !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) continue;
       seen.add(name);
-      models.push(describeBundle(dir, name, root.origin));
+      models.push({ ...describeBundle(dir, name, root.origin), dir });
     }
   }
   return models;
+}
+
+export function listModelBundles(roots: readonly ModelRoot[]): ModelBundleInfo[] {
+  return findModelBundles(roots).map(({ dir: _dir, ...info }) => info);
 }
 
 export function modelsHandlers(roots: readonly ModelRoot[]) {
