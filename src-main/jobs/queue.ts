@@ -58,6 +58,7 @@ export class JobQueue implements JobQueueApi {
   private readonly finished: string[] = [];
   private readonly listeners = new Set<JobListener>();
   private readonly keepFinished: number;
+  private readonly keepResults: number;
   private readonly cancelGraceMs: number;
   private closed = false;
 
@@ -67,6 +68,7 @@ export class JobQueue implements JobQueueApi {
     this.entry = options.workerEntry ?? resolveWorkerEntry();
     this.slots = Array.from({ length: concurrency }, () => ({ worker: null, jobId: null, cancelTimer: null }));
     this.keepFinished = options.keepFinished ?? 200;
+    this.keepResults = options.keepResults ?? 20;
     this.cancelGraceMs = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
   }
 
@@ -270,6 +272,8 @@ export class JobQueue implements JobQueueApi {
     if (status === 'done') job.result = result;
     this.finished.push(jobId);
     while (this.finished.length > this.keepFinished) this.jobs.delete(this.finished.shift()!);
+    const older = this.finished[this.finished.length - 1 - this.keepResults];
+    if (older !== undefined) delete this.jobs.get(older)!.result;
     if (status === 'done') this.emit({ type: 'result', jobId, result });
     else if (status === 'failed') this.emit({ type: 'error', jobId, error: error! });
     else this.emit({ type: 'cancelled', jobId });

@@ -87,6 +87,11 @@ export interface JobQueueOptions {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
   /** How many finished jobs list() keeps (oldest dropped first). Default 200. */
   keepFinished?: number;
+  /**
+   * How many of those keep their result in memory (results may hold image bytes; the API layer
+   * saves them from the 'result' event). Older finished jobs report `result: undefined`. Default 20.
+   */
+  keepResults?: number;
   /** A cancelled job whose handler has not stopped after this long has its worker terminated. Default 10 s. */
   cancelGraceMs?: number;
 }

@@ -190,7 +190,7 @@ test('close cancels queued and running jobs and stops the workers', async (t) =>
 });
 
 test('list shows active jobs in queue order, then recent finished ones', async (t) => {
-  const { queue } = openQueue(t, { keepFinished: 2 });
+  const { queue } = openQueue(t, { keepFinished: 2, keepResults: 1 });
   const done = [1, 2, 3].map(() => queue.submit('diagnostics.count', { n: 0 }));
   await Promise.all(done.map((id) => queue.wait(id)));
   const a = queue.submit('diagnostics.count', { n: 100, delayMs: 20 });
@@ -201,6 +201,8 @@ test('list shows active jobs in queue order, then recent finished ones', async (
     [[a, 'running'], [b, 'queued'], [done[2], 'done'], [done[1], 'done']],
   );
   assert.equal(queue.get(done[0]!), null, 'older finished jobs are forgotten');
+  assert.deepEqual(queue.get(done[2]!)!.result, { counted: 0, workerRuns: 3 });
+  assert.equal(queue.get(done[1]!)!.result, undefined, 'only the newest results stay in memory');
   const listed = queue.list()[0]!;
   listed.status = 'failed';
   assert.equal(queue.get(a)!.status, 'running', 'list returns copies');
