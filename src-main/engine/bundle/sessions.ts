@@ -54,10 +54,13 @@ export class SessionPool {
     if (!spec) throw new Error(`bundle has no graph '${role}'`);
     const file = resolveInBundle(this.dir, spec.file);
     // Serialise on the first creation so the provider is chosen exactly once.
-    if (this.providerSettled) await this.providerSettled.catch(() => undefined);
+    if (this.providerSettled) await this.providerSettled;
     const choice: ExecutionProviderChoice = this.provider ?? this.opts.executionProvider;
     const creating = createSessionWithProvider(file, choice, { threads: this.opts.threads });
-    if (!this.provider) this.providerSettled = creating.then(() => undefined);
+    if (!this.provider) this.providerSettled = creating.then(
+      () => undefined,
+      () => undefined,
+    );
     let created;
     try {
       created = await creating;

@@ -78,6 +78,7 @@ export async function createSessionWithProvider(
   choice: ExecutionProviderChoice,
   cfg: SessionConfig,
 ): Promise<{ session: ort.InferenceSession } & ProviderResolution> {
+  sessionOptions('cpu', cfg); // validates the shared settings (threads) before any provider is tried
   const candidates = choice === 'auto' ? autoCandidates() : [choice];
   const reasons: string[] = [];
   for (const provider of candidates) {

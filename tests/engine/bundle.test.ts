@@ -1,0 +1,98 @@
+// Loading and verifying bundles on real files and real onnxruntime sessions.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Bundle, BundleError, loadBundle } from '../../src-main/engine';
+import { FIXTURE_BUNDLE, rehash, tempBundle } from './helpers';
+
+test('the fixture bundle loads; sessions are created lazily, once per role, and released on dispose', async () => {
+  const bundle = await Bundle.open(FIXTURE_BUNDLE, { executionProvider: 'cpu' });
+  assert.deepEqual(bundle.sessions.loadedRoles, []);
+  const a = await bundle.sessions.session('connector');
+  const b = await bundle.sessions.session('connector');
+  assert.equal(a, b, 'the same session is reused');
+  assert.deepEqual(bundle.sessions.loadedRoles, ['connector']);
+  assert.equal(bundle.sessions.providerInfo.provider, 'cpu');
+  assert.match(bundle.hash, /^[0-9a-f]{64}$/);
+  await bundle.dispose();
+  await assert.rejects(bundle.sessions.session('dit'), /unloaded/);
+});
+
+test('a corrupted file is refused, naming the file', async () => {
+  const tmp = tempBundle();
+  try {
+    const file = path.join(tmp.dir, 'dit.onnx');
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff; // same size, different content
+    writeFileSync(file, bytes);
+    await assert.rejects(loadBundle(tmp.dir), (e: Error) => e instanceof BundleError && /'dit.onnx' is corrupted: sha256/.test(e.message));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a missing or truncated file is refused before any hashing', async () => {
+  const tmp = tempBundle();
+  try {
+    appendFileSync(path.join(tmp.dir, 'vae_decoder.onnx'), 'x');
+    await assert.rejects(loadBundle(tmp.dir, { verify: 'size' }), /'vae_decoder.onnx' has \d+ bytes, bundle.json says \d+/);
+    copyFileSync(path.join(FIXTURE_BUNDLE, 'vae_decoder.onnx'), path.join(tmp.dir, 'vae_decoder.onnx'));
+    rmSync(path.join(tmp.dir, 'tokenizer.json'));
+    await assert.rejects(loadBundle(tmp.dir), /'tokenizer.json' is missing/);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a folder without bundle.json, or a newer format, is refused clearly', async () => {
+  await assert.rejects(loadBundle(path.dirname(FIXTURE_BUNDLE)), /no bundle.json .* not an Atelier model bundle/);
+  const tmp = tempBundle();
+  try {
+    const j = JSON.parse(readFileSync(path.join(tmp.dir, 'bundle.json'), 'utf8'));
+    j.format_version = 2;
+    writeFileSync(path.join(tmp.dir, 'bundle.json'), JSON.stringify(j));
+    await assert.rejects(loadBundle(tmp.dir), /format_version 2; this engine reads version 1 only/);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a graph whose ONNX names differ from the spec is refused when its session is created', async () => {
+  const tmp = tempBundle();
+  try {
+    // A well-formed, correctly hashed file with the wrong graph inside (the decoder where the connector goes).
+    copyFileSync(path.join(tmp.dir, 'vae_decoder.onnx'), path.join(tmp.dir, 'connector.onnx'));
+    rehash(tmp.dir, 'connector.onnx');
+    const bundle = await Bundle.open(tmp.dir, { executionProvider: 'cpu' });
+    await assert.rejects(bundle.sessions.session('connector'), /graph 'connector' \(connector.onnx\) does not match the bundle spec: inputs missing: hidden; unexpected inputs: latents/);
+    await bundle.dispose();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('bundle.json listing wrong graph names is refused at open', async () => {
+  const tmp = tempBundle();
+  try {
+    const j = JSON.parse(readFileSync(path.join(tmp.dir, 'bundle.json'), 'utf8'));
+    j.graphs.dit.outputs[0].name = 'noise_pred';
+    writeFileSync(path.join(tmp.dir, 'bundle.json'), JSON.stringify(j));
+    await assert.rejects(loadBundle(tmp.dir), /graph 'dit' \(bundle.json\).*outputs missing: velocity; unexpected outputs: noise_pred/);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('an explicit execution provider that cannot start is an error; auto falls back to cpu with reasons', async () => {
+  const explicit = await Bundle.open(FIXTURE_BUNDLE, { executionProvider: 'coreml' });
+  await assert.rejects(explicit.sessions.session('connector'), /execution provider 'coreml' could not start/);
+  await explicit.dispose();
+  const auto = await Bundle.open(FIXTURE_BUNDLE, { executionProvider: 'auto', threads: 1 });
+  await auto.sessions.session('connector');
+  const info = auto.sessions.providerInfo;
+  assert.ok(info.provider, 'a provider was chosen');
+  if (info.provider === 'cpu' && process.platform === 'linux') assert.ok(info.fallbackReasons.length >= 1, 'says why accelerators were skipped');
+  await auto.dispose();
+  await assert.rejects(Bundle.open(FIXTURE_BUNDLE, { threads: 0 }).then((b) => b.sessions.session('connector')), /threads must be an integer ≥ 1/);
+});
