@@ -28,7 +28,26 @@ export function App() {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
 
-  const latest = jobs.jobs.find((job) => job.preview);
+  // The stage shows the newest finished image, or a running job's preview when that is newer.
+  const [result, setResult] = useState<{ url: string; prompt: string; at: number } | null>(null);
+  useEffect(
+    () =>
+      jobs.onResult((job) => {
+        const ids = (job.result as { generationIds?: unknown } | undefined)?.generationIds;
+        const id = Array.isArray(ids) && typeof ids[0] === 'string' ? ids[0] : null;
+        if (!id) return;
+        unwrap(atelier().history.get({ id })).then((item) => {
+          const image = item.images.find((i) => i.role === 'output');
+          if (image) setResult({ url: image.url, prompt: item.prompt, at: job.createdAt });
+        }, (e: unknown) => setError(describeError(e)));
+      }),
+    [jobs],
+  );
+  const previewing = jobs.jobs.find((job) => job.preview && (job.state === 'running' || job.state === 'queued'))
+    ?? jobs.jobs.find((job) => job.preview);
+  const stageImage = result && (!previewing || previewing.state !== 'running' || result.at >= previewing.createdAt)
+    ? { src: result.url, alt: result.prompt }
+    : previewing?.preview ? { src: previewing.preview, alt: 'latest preview' } : null;
   const usable = models.filter((model) => model.problem === null);
 
   return (
@@ -36,7 +55,7 @@ export function App() {
       <header className="topbar">
         <h1>Atelier</h1>
         <span className="muted model-name">
-          {usable.length > 0 ? `Model: ${usable[0]?.name}` : 'No model bundle installed'}
+          {usable.length > 0 ? `${usable.length} model${usable.length === 1 ? '' : 's'} installed` : 'No model bundle installed'}
         </span>
         <nav className="tabs" aria-label="Side panel">
           <button type="button" className={side === 'jobs' ? 'tab active' : 'tab'} onClick={() => setSide('jobs')}>Jobs</button>
@@ -46,11 +65,11 @@ export function App() {
       {error && <p className="error banner" role="alert">{error}</p>}
       <main className="layout">
         <aside className="left">
-          <PromptPanel settings={settings.settings} jobs={jobs} />
+          <PromptPanel settings={settings.settings} jobs={jobs} models={models} />
         </aside>
         <section className="stage" aria-label="Canvas">
-          {latest?.preview ? (
-            <img className="stage-image" src={latest.preview} alt="latest preview" />
+          {stageImage ? (
+            <img className="stage-image" src={stageImage.src} alt={stageImage.alt} data-testid="stage-image" />
           ) : (
             <div className="stage-empty">
               <p>Write a prompt and press Generate.</p>

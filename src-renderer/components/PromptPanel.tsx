@@ -1,12 +1,20 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
-import type { Settings } from '../../src-shared/contract';
+import type { ModelBundleInfo, Settings } from '../../src-shared/contract';
 import { describeError } from '../api/client';
 import type { JobsState } from '../hooks/useJobs';
 
 const MAX_SEED = 0xffff_ffff;
 
-export function PromptPanel({ settings, jobs }: { settings: Settings | null; jobs: JobsState }) {
+interface PromptPanelProps {
+  settings: Settings | null;
+  jobs: JobsState;
+  models: ModelBundleInfo[];
+}
+
+export function PromptPanel({ settings, jobs, models }: PromptPanelProps) {
+  const usable = models.filter((model) => model.problem === null);
+  const [model, setModel] = useState<string>('');
   const [prompt, setPrompt] = useState('');
   const [negativePrompt, setNegativePrompt] = useState('');
   const [seed, setSeed] = useState(0);
@@ -23,6 +31,8 @@ export function PromptPanel({ settings, jobs }: { settings: Settings | null; job
   }, [settings]);
 
   const seedMode = settings?.seedMode ?? 'random';
+  // The person's choice while it exists, else the shipped default, else the first usable bundle.
+  const chosenModel = usable.find((m) => m.id === model)?.id ?? usable.find((m) => m.id === 'atelier-nano')?.id ?? usable[0]?.id;
 
   async function generate(event: FormEvent) {
     event.preventDefault();
@@ -37,6 +47,7 @@ export function PromptPanel({ settings, jobs }: { settings: Settings | null; job
           seed: seedMode === 'random' ? null : seed,
           steps,
           cfg,
+          ...(chosenModel ? { model: chosenModel } : {}),
         },
       });
       if (seedMode === 'increment') setSeed((s) => (s + 1) % (MAX_SEED + 1));
@@ -50,6 +61,13 @@ export function PromptPanel({ settings, jobs }: { settings: Settings | null; job
   return (
     <form className="panel prompt-panel" onSubmit={generate} aria-label="Prompt">
       <h2>Prompt</h2>
+      <label>
+        <span>Model</span>
+        <select name="model" value={chosenModel ?? ''} onChange={(e) => setModel(e.target.value)} disabled={usable.length === 0}>
+          {usable.length === 0 && <option value="">no model installed</option>}
+          {usable.map((m) => <option key={m.id} value={m.id}>{m.name}{m.variant ? ` (${m.variant})` : ''}</option>)}
+        </select>
+      </label>
       <label>
         <span>Prompt</span>
         <textarea name="prompt" rows={5} value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder="a red fox in the snow, watercolour" />

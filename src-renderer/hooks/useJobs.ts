@@ -1,5 +1,5 @@
 // Jobs as the renderer sees them: the list from jobs.list, kept current by jobs.event.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { JobEvent, JobState, JobSubmission } from '../../src-shared/contract';
 import { AtelierEvent } from '../../src-shared/contract';
 import { atelier, unwrap } from '../api/client';
@@ -49,34 +49,33 @@ export interface JobsState {
 const resultListeners = new Set<(job: JobView) => void>();
 
 export function useJobs(): JobsState {
-  const [jobs, setJobs] = useState<Map<string, JobView>>(new Map());
+  // The ref is the source of truth, updated synchronously per event; state mirrors it for rendering.
+  const jobsRef = useRef<Map<string, JobView>>(new Map());
+  const [jobs, setJobs] = useState<Map<string, JobView>>(jobsRef.current);
 
   useEffect(() => {
     const off = atelier().events.on((raw) => {
       const event = AtelierEvent.safeParse(raw);
       if (!event.success || event.data.name !== 'jobs.event') return;
       const jobEvent = event.data.data;
-      setJobs((previous) => {
-        const next = applyEvent(previous, jobEvent);
-        const job = next.get(jobEvent.jobId);
-        if (jobEvent.type === 'result' && job) queueMicrotask(() => resultListeners.forEach((listener) => listener(job)));
-        return next;
-      });
+      jobsRef.current = applyEvent(jobsRef.current, jobEvent);
+      setJobs(jobsRef.current);
+      const job = jobsRef.current.get(jobEvent.jobId);
+      if (jobEvent.type === 'result' && job) resultListeners.forEach((listener) => listener(job));
     });
     // Jobs that started before this page loaded.
     unwrap(atelier().jobs.list()).then(({ jobs: listed }) => {
-      setJobs((previous) => {
-        const next = new Map(previous);
-        for (const job of listed) {
-          if (next.has(job.jobId)) continue;
-          next.set(job.jobId, {
-            jobId: job.jobId, kind: job.kind, state: job.state, done: job.progress?.done ?? 0, total: job.progress?.total ?? 0,
-            stage: job.progress?.stage ?? '', preview: null, message: job.error ? `${job.error.message} (${job.error.code})` : null,
-            result: undefined, createdAt: job.createdAt,
-          });
-        }
-        return next;
-      });
+      const next = new Map(jobsRef.current);
+      for (const job of listed) {
+        if (next.has(job.jobId)) continue;
+        next.set(job.jobId, {
+          jobId: job.jobId, kind: job.kind, state: job.state, done: job.progress?.done ?? 0, total: job.progress?.total ?? 0,
+          stage: job.progress?.stage ?? '', preview: null, message: job.error ? `${job.error.message} (${job.error.code})` : null,
+          result: undefined, createdAt: job.createdAt,
+        });
+      }
+      jobsRef.current = next;
+      setJobs(next);
     }, () => {});
     return off;
   }, []);

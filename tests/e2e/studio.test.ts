@@ -37,7 +37,8 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
   mkdirSync(shots, { recursive: true });
   root = mkdtempSync(join(tmpdir(), 'atelier-e2e-'));
-  server = await startServer({ dataDir: join(root, 'data'), rendererDir, port: 0 });
+  // The committed fixture bundle (random weights, real ONNX graphs) stands in for the shipped model.
+  server = await startServer({ dataDir: join(root, 'data'), rendererDir, port: 0, modelRoots: [{ dir: join(repo, 'tests', 'fixtures'), origin: 'bundled' }] });
   context = await chromium.launchPersistentContext(join(root, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
@@ -140,6 +141,30 @@ test('a queued job shows its progress and preview, and is cancelled', async () =
     return (result.data as { jobs: { state: string }[] }).jobs.map((j) => j.state);
   });
   assert.deepEqual(listed, ['cancelled']);
+});
+
+test('Generate makes an image that lands on the stage and in history, served by the studio', { timeout: 120_000 }, async () => {
+  const prompt = page.getByRole('form', { name: 'Prompt' });
+  await prompt.locator('select[name=model]').selectOption('bundle-fixture');
+  await prompt.locator('textarea[name=prompt]').fill('a lighthouse on a cliff');
+  await prompt.locator('input[name=steps]').fill('2');
+  await prompt.getByRole('button', { name: 'Generate' }).click();
+  const job = page.getByTestId('job').filter({ hasText: 'image.generate' }).first();
+  await job.and(page.locator('[data-state=done]')).waitFor({ timeout: 90_000 });
+
+  const item = page.getByTestId('history-item').filter({ hasText: 'a lighthouse on a cliff' });
+  await item.waitFor();
+  const stage = page.getByTestId('stage-image');
+  await stage.waitFor();
+  const src = (await stage.getAttribute('src')) ?? '';
+  assert.match(src, /^\/files\/images\/[0-9a-f]{2}\/[0-9a-f]{62}\.png$/);
+  // The browser really loaded the file (through the cookie), not just a URL.
+  const size = await stage.evaluate((img) => ({ w: (img as unknown as { naturalWidth: number }).naturalWidth, h: (img as unknown as { naturalHeight: number }).naturalHeight }));
+  assert.ok(size.w > 0 && size.h > 0, JSON.stringify(size));
+  assert.equal(await item.locator('img').getAttribute('src'), src);
+  // And the file is refused to anyone without the token.
+  assert.equal((await fetch(`${server.origin}${src}`)).status, 401);
+  await page.screenshot({ path: join(shots, 'studio-generated.png') });
 });
 
 test('an invalid call from the page gets a typed validation error', async () => {
