@@ -175,7 +175,13 @@ export class JobQueue implements JobQueueApi {
       if (slot.jobId || this.pending.length === 0) continue;
       const jobId = this.pending.shift()!;
       const job = this.jobs.get(jobId)!;
-      const worker = slot.worker ?? this.startWorker(slot);
+      let worker: Worker;
+      try {
+        worker = slot.worker ?? this.startWorker(slot);
+      } catch (error) {
+        this.finish(jobId, 'failed', { code: 'WORKER_CRASHED', message: `The job worker could not start: ${(error as Error).message}` });
+        continue;
+      }
       slot.jobId = jobId;
       job.status = 'running';
       job.startedAt = Date.now();

@@ -2,6 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { JobFailedError, JobQueue, JobQueueError, type JobEvent, type JobQueueOptions } from '../../../src-main/jobs/index';
 
 function openQueue(t: TestContext, options: JobQueueOptions = {}): { queue: JobQueue; events: JobEvent[] } {
@@ -144,6 +147,18 @@ for (const [mode, why] of [
     assert.deepEqual(await queue.wait(next), { counted: 2, workerRuns: 1 });
   });
 }
+
+test('a worker script that cannot load fails the job with a clear error', async (t) => {
+  const missing = pathToFileURL(path.join(os.tmpdir(), 'atelier-no-such-worker', 'jobs-worker.js'));
+  const { queue } = openQueue(t, { workerEntry: { url: missing } });
+  const id = queue.submit('diagnostics.count', { n: 1 });
+  await assert.rejects(queue.wait(id), (error: unknown) => {
+    assert.ok(error instanceof JobFailedError);
+    assert.equal(error.error?.code, 'WORKER_CRASHED');
+    assert.match(error.message, /jobs-worker\.js/);
+    return true;
+  });
+});
 
 test('handler errors carry their messages and leave the worker running', async (t) => {
   const { queue, events } = openQueue(t);
