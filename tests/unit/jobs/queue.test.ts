@@ -66,11 +66,18 @@ test('jobs run one at a time in submission order, in a worker that stays between
 
 test('with concurrency 2 two jobs run at the same time', async (t) => {
   const { queue, events } = openQueue(t, { concurrency: 2 });
-  const a = queue.submit('diagnostics.count', { n: 3, delayMs: 40 });
-  const b = queue.submit('diagnostics.count', { n: 3, delayMs: 40 });
-  await Promise.all([queue.wait(a), queue.wait(b)]);
-  const order = events.filter((e) => e.type === 'started' || e.type === 'result').map((e) => e.type);
-  assert.deepEqual(order, ['started', 'started', 'result', 'result']);
+  const a = queue.submit('diagnostics.count', { n: 4, delayMs: 150 });
+  const b = queue.submit('diagnostics.count', { n: 4, delayMs: 150 });
+  const c = queue.submit('diagnostics.count', { n: 1 });
+  await Promise.all([queue.wait(a), queue.wait(b), queue.wait(c)]);
+  const order = events.filter((e) => e.type === 'started' || e.type === 'result').map((e) => `${e.type}:${[a, b, c].indexOf(e.jobId)}`);
+  assert.deepEqual(order.slice(0, 2), ['started:0', 'started:1']);
+  assert.equal(order.indexOf('started:2') > Math.min(order.indexOf('result:0'), order.indexOf('result:1')), true, 'the third waits for a free slot');
+  // Both made progress while the other was still running: they really ran side by side.
+  const steps = events.flatMap((e, i) => (e.type === 'progress' ? [{ i, job: e.jobId }] : []));
+  const first = (job: string) => steps.find((s) => s.job === job)!.i;
+  const last = (job: string) => steps.filter((s) => s.job === job).at(-1)!.i;
+  assert.ok(first(a) < last(b) && first(b) < last(a));
 });
 
 test('cancelling a queued job removes it at once; it never starts', async (t) => {
