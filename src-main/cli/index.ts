@@ -156,6 +156,7 @@ export async function main(argv: string[], log: (s: string) => void = (s) => pro
   const bar = values.quiet ? null : new ProgressBar();
   const run = async (fn: (engine: Engine) => Promise<GenerationResult>): Promise<void> => {
     const output = needOutput();
+    num(values, 'threads', true);
     const engine = await openEngine(values);
     const ac = new AbortController();
     const onSigint = (): void => {
@@ -178,39 +179,42 @@ export async function main(argv: string[], log: (s: string) => void = (s) => pro
   switch (command) {
     case 'generate': {
       const [prompt] = needArgs(1, 'one "prompt"');
-      await run((e) => e.textToImage(commonOptions(values, prompt!, bar)));
+      const o = commonOptions(values, prompt!, bar);
+      await run((e) => e.textToImage(o));
       return;
     }
     case 'edit': {
       const [image, instruction] = needArgs(2, 'an input image and an "instruction"');
-      await run((e) => e.edit({ ...commonOptions(values, instruction!, bar), image: image! }));
+      const o = commonOptions(values, instruction!, bar);
+      await run((e) => e.edit({ ...o, image: image! }));
       return;
     }
     case 'inpaint': {
       const [image, prompt] = needArgs(2, 'an input image and a "prompt"');
       if (!values.mask) throw new UsageError('inpaint needs --mask MASK.png (white = regenerate)');
-      await run((e) => e.inpaint({ ...commonOptions(values, prompt!, bar), image: image!, mask: values.mask! }));
+      const o = commonOptions(values, prompt!, bar);
+      await run((e) => e.inpaint({ ...o, image: image!, mask: values.mask! }));
       return;
     }
     case 'outpaint': {
       const [image, prompt] = needArgs(2, 'an input image and a "prompt"');
-      await run((e) =>
-        e.outpaint({
-          ...commonOptions(values, prompt!, bar),
-          image: image!,
-          left: num(values, 'left', true),
-          right: num(values, 'right', true),
-          top: num(values, 'top', true),
-          bottom: num(values, 'bottom', true),
-        }),
-      );
+      const o = {
+        ...commonOptions(values, prompt!, bar),
+        image: image!,
+        left: num(values, 'left', true),
+        right: num(values, 'right', true),
+        top: num(values, 'top', true),
+        bottom: num(values, 'bottom', true),
+      };
+      await run((e) => e.outpaint(o));
       return;
     }
     case 'variations': {
       if (args.length < 1 || args.length > 2) throw new UsageError('variations takes an input image and an optional "instruction"');
       const [image, instruction] = args;
       const { prompt: _unused, ...rest } = commonOptions(values, instruction ?? '', bar);
-      await run((e) => e.variations({ ...rest, prompt: instruction, image: image!, strength: num(values, 'strength', false) }));
+      const o = { ...rest, prompt: instruction, image: image!, strength: num(values, 'strength', false) };
+      await run((e) => e.variations(o));
       return;
     }
     case 'info': {
