@@ -50,6 +50,9 @@ function createWindow(): BrowserWindowType {
 async function start() {
   const dataDir = app.getPath('userData');
   const bundledModels = app.isPackaged ? join(process.resourcesPath, 'models') : join(app.getAppPath(), 'resources', 'models');
+  // The engine's default-model lookup (and the job worker, which inherits the environment) must find
+  // the shipped bundle outside the asar too.
+  process.env.ATELIER_MODELS_DIR ??= bundledModels;
   opened = openCore({
     dataDir,
     version: app.getVersion(),
