@@ -35,7 +35,7 @@ from .layers import RMSNorm, attention
 
 def rope_cos_sin(position_ids: torch.Tensor, head_dim: int, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
     """[B, S] positions -> cos, sin of shape [B, 1, S, head_dim] (rotate-half layout)."""
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=position_ids.device) / head_dim))
     freqs = position_ids.to(torch.float32)[..., None] * inv_freq  # [B, S, head_dim/2]
     emb = torch.cat([freqs, freqs], dim=-1)[:, None]  # [B, 1, S, head_dim]
     return emb.cos(), emb.sin()
@@ -118,7 +118,8 @@ class ARTransformer(nn.Module):
 
     def empty_cache(self, batch: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         shape = (batch, self.cfg.kv_heads, 0, self.cfg.head_dim)
-        return ([torch.zeros(shape) for _ in self.blocks], [torch.zeros(shape) for _ in self.blocks])
+        w = self.embed.weight
+        return ([w.new_zeros(shape) for _ in self.blocks], [w.new_zeros(shape) for _ in self.blocks])
 
     def forward(self, input_ids, attention_mask, position_ids, past_keys, past_values):
         b, s = input_ids.shape
