@@ -105,7 +105,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     version: packageVersion(),
     modelRoots: options.modelRoots ?? [
       { dir: join(options.dataDir, 'models'), origin: 'imported' },
-      { dir: join(root, 'resources', 'models'), origin: 'bundled' },
+      // Same override as the engine's default-model lookup (ATELIER_MODELS_DIR).
+      { dir: process.env.ATELIER_MODELS_DIR ?? join(root, 'resources', 'models'), origin: 'bundled' },
     ],
     imageUrl: (path) => FILES_PREFIX + path.split('/').map(encodeURIComponent).join('/'),
     ...(options.queue ? { queue: options.queue } : {}),
