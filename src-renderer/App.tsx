@@ -43,8 +43,9 @@ export function App() {
       }),
     [jobs],
   );
-  const previewing = jobs.jobs.find((job) => job.preview && (job.state === 'running' || job.state === 'queued'))
-    ?? jobs.jobs.find((job) => job.preview);
+  // Only image jobs paint the stage (diagnostics previews stay in their job card).
+  const imageJobs = jobs.jobs.filter((job) => job.kind.startsWith('image.') && job.preview);
+  const previewing = imageJobs.find((job) => job.state === 'running' || job.state === 'queued') ?? imageJobs[0];
   const stageImage = result && (!previewing || previewing.state !== 'running' || result.at >= previewing.createdAt)
     ? { src: result.url, alt: result.prompt }
     : previewing?.preview ? { src: previewing.preview, alt: 'latest preview' } : null;

@@ -27,7 +27,7 @@ export function SettingsPanel({ state, jobs }: { state: SettingsState; jobs: Job
   async function runSelfTest() {
     setDiagnosticsError(null);
     try {
-      await jobs.submit({ kind: 'diagnostics.count', params: { n: 40, delayMs: 150, preview: true } });
+      await jobs.submit({ kind: 'diagnostics.count', params: { n: 100, delayMs: 100, preview: true } });
     } catch (e) {
       setDiagnosticsError(describeError(e));
     }

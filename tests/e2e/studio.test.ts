@@ -113,16 +113,16 @@ test('a queued job shows its progress and preview, and is cancelled', async () =
   await page.getByRole('button', { name: 'Jobs' }).click();
   const job = page.getByTestId('job').filter({ hasText: 'diagnostics.count' }).first();
   await job.and(page.locator('[data-state=running]')).waitFor();
-  // Progress moves: wait for at least 3 of 40 steps, read it twice to see it grow.
-  await job.getByTestId('job-progress').filter({ hasText: /\b([3-9]|[1-3]\d) \/ 40\b/ }).waitFor();
-  const first = Number((await job.getByTestId('job-progress').textContent())?.match(/(\d+) \/ 40/)?.[1]);
+  // Progress moves: wait for at least 3 of 100 steps, read it twice to see it grow.
+  await job.getByTestId('job-progress').filter({ hasText: /\b([3-9]|[1-9]\d) \/ 100\b/ }).waitFor();
+  const first = Number((await job.getByTestId('job-progress').textContent())?.match(/(\d+) \/ 100/)?.[1]);
   await page.waitForFunction(
-    (before) => Number((globalThis as unknown as PageGlobals).document.querySelector('[data-testid=job-progress]')?.textContent?.match(/(\d+) \/ 40/)?.[1]) > before,
+    (before) => Number((globalThis as unknown as PageGlobals).document.querySelector('[data-testid=job-progress]')?.textContent?.match(/(\d+) \/ 100/)?.[1]) > before,
     first,
   );
   const bar = await job.locator('progress').evaluate((el) => ({ value: (el as unknown as { value: number }).value, max: (el as unknown as { max: number }).max }));
-  assert.equal(bar.max, 40);
-  assert.ok(bar.value >= 3 && bar.value < 40, `progress bar at ${bar.value}`);
+  assert.equal(bar.max, 100);
+  assert.ok(bar.value >= 3 && bar.value < 100, `progress bar at ${bar.value}`);
   await job.getByTestId('job-preview').waitFor();
   assert.match((await job.getByTestId('job-preview').getAttribute('src')) ?? '', /^data:image\/png;base64,/);
   await page.screenshot({ path: join(shots, 'studio-job-running.png') });
@@ -131,8 +131,11 @@ test('a queued job shows its progress and preview, and is cancelled', async () =
   await job.and(page.locator('[data-state=cancelled]')).waitFor();
   assert.equal(await job.getByTestId('job-state').textContent(), 'cancelled');
   assert.equal(await job.getByRole('button', { name: 'Cancel' }).count(), 0);
-  const stoppedAt = Number((await job.getByTestId('job-progress').textContent())?.match(/(\d+) \/ 40/)?.[1]);
-  assert.ok(stoppedAt < 40, 'cancelled before the end');
+  const stoppedAt = Number((await job.getByTestId('job-progress').textContent())?.match(/(\d+) \/ 100/)?.[1]);
+  assert.ok(stoppedAt < 100, 'cancelled before the end');
+  // It really stopped: no more steps arrive.
+  await page.waitForTimeout(500);
+  assert.equal(Number((await job.getByTestId('job-progress').textContent())?.match(/(\d+) \/ 100/)?.[1]), stoppedAt);
   await page.screenshot({ path: join(shots, 'studio-job-cancelled.png') });
 
   // The queue agrees.
