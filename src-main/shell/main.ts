@@ -40,7 +40,9 @@ function createWindow(): BrowserWindowType {
     if (links.shouldOpen(url, Date.now())) void shell.openExternal(url);
     return { action: 'deny' };
   });
+  // The studio needs no camera, microphone, notifications, geolocation…: refuse every permission.
   contents.session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  contents.session.setPermissionCheckHandler(() => false);
 
   window.once('ready-to-show', () => window.show());
   void window.loadURL(devServerUrl ?? APP_INDEX_URL);

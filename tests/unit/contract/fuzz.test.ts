@@ -259,3 +259,31 @@ test('1,000 random invalid payloads: each a typed VALIDATION error, no handler r
   // The generator reached every route that takes input.
   for (const route of ROUTE_NAMES) if (samples[route] !== 'no-input') assert.ok(seenRoutes.has(route), route);
 });
+
+test('random valid history queries never fail inside the core', async () => {
+  const funnel = createFunnel(createHandlers(t.core), { trustSender: () => true });
+  const text = fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }).filter((s) => s.trim().length > 0);
+  const query = fc.record(
+    {
+      text,
+      favourite: fc.boolean(),
+      model: fc.string({ maxLength: 20 }),
+      kind: fc.constantFrom('t2i', 'edit', 'inpaint', 'variation'),
+      tag: fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.trim().length > 0),
+      from: fc.integer({ min: 0, max: 2 ** 42 }),
+      to: fc.integer({ min: 0, max: 2 ** 42 }),
+      limit: fc.integer({ min: 1, max: 500 }),
+    },
+    { requiredKeys: [] },
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(
+      query.map((input) => ({ route: 'history.list', input })),
+      fc.record({ text, limit: fc.integer({ min: 1, max: 500 }) }).map((input) => ({ route: 'history.search', input })),
+    ), async ({ route, input }) => {
+      const result = await funnel(route, input, {});
+      assert.ok(result.ok, `${route} ${JSON.stringify(input)} → ${JSON.stringify(result)}`);
+    }),
+    { numRuns: 300 },
+  );
+});
