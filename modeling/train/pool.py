@@ -57,22 +57,21 @@ def to_float(images_u8: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def encode_images(model, images_u8: torch.Tensor, batch: int = 1024, autocast=None):
+def encode_images(model, images_u8: torch.Tensor, batch: int = 1024):
+    """FSQ codes and scaled VAE latents, in fp32 like the exported graphs (bf16 could flip FSQ roundings)."""
     codes, lats = [], []
     for i in range(0, len(images_u8), batch):
         x = to_float(images_u8[i:i + batch])
-        with autocast():
-            codes.append(model.image_tokenizer.encode(x))
-        # the VAE encoder runs in fp32: its latents are the diffusion targets
+        codes.append(model.image_tokenizer.encode(x))
         lats.append(model.vae.scale(model.vae.encode(x)[0]).float())
     return torch.cat(codes), torch.cat(lats)
 
 
-def encode_pool(model, pool: Pool, autocast) -> None:
+def encode_pool(model, pool: Pool) -> None:
     model.eval()
-    pool.codes, pool.latents = encode_images(model, pool.images, autocast=autocast)
-    pool.edit_src_codes, pool.edit_src_latents = encode_images(model, pool.edit_src, autocast=autocast)
-    pool.edit_tgt_codes, pool.edit_tgt_latents = encode_images(model, pool.edit_tgt, autocast=autocast)
+    pool.codes, pool.latents = encode_images(model, pool.images)
+    pool.edit_src_codes, pool.edit_src_latents = encode_images(model, pool.edit_src)
+    pool.edit_tgt_codes, pool.edit_tgt_latents = encode_images(model, pool.edit_tgt)
 
 
 def build_rows(pool: Pool, builder: PromptBuilder, device: str) -> None:

@@ -25,7 +25,7 @@ from ..data.assets import data_dir
 from ..data.dataset import make_edits, make_scenes
 from ..model import AtelierModel, count_parameters
 from . import stages as S
-from .pool import build_pool
+from .pool import build_pool, to_float
 from .presets import PRESETS, TrainPreset
 from .preview import codes_preview, generate, grid_png, loss_png
 from .sequences import PromptBuilder
@@ -36,8 +36,9 @@ def log(msg: str) -> None:
 
 
 class Run:
-    def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool):
+    def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool, grid_steps: int | None = None):
         self.preset, self.out, self.data_folder = preset, out, data_folder
+        self.grid_steps = grid_steps
         out.mkdir(parents=True, exist_ok=True)
         self.state_path = out / "state.pt"
         self.device = preset.device
@@ -54,6 +55,8 @@ class Run:
             t = time.time()
             self.tokenizer = S.train_text_tokenizer(data_folder, cfg.text.vocab_size)
             log(f"[tokenizer] BPE trained on {data_folder / 'captions.txt'} in {time.time() - t:.1f}s: {self.tokenizer.get_vocab_size()} ids")
+        # Render the pool before CUDA starts: the renderer forks worker processes.
+        self.pool = build_pool(preset.scenes, preset.edits, preset.seed, "cpu", log)
         self.model = AtelierModel(cfg).to(self.device)
         if state is not None:
             self.model.load_state_dict(state["model"])
@@ -65,7 +68,8 @@ class Run:
         self.opt = None
         log(f"model {cfg.name}: " + ", ".join(f"{n} {count_parameters(getattr(self.model, n)) / 1e6:.2f}M"
                                              for n in ("ar", "connector", "dit", "vae", "image_tokenizer")))
-        self.pool = build_pool(preset.scenes, preset.edits, preset.seed, self.device, log)
+        self.pool.images, self.pool.edit_src, self.pool.edit_tgt = (
+            t.to(self.device) for t in (self.pool.images, self.pool.edit_src, self.pool.edit_tgt))
         eval_scenes = make_scenes(8, seed=4242, split="heldout", workers=1, folder=data_folder)
         eval_edits = make_edits(4, seed=4242, split="heldout", workers=1, folder=data_folder)
         self.grid_prompts = eval_scenes.captions
@@ -96,13 +100,12 @@ class Run:
         rows, labels = [], []
         with torch.no_grad():
             truth = torch.from_numpy(self.grid_truth)
-            from .pool import to_float
             recon_codes = m.image_tokenizer.encode(to_float(truth.to(self.device)))
             vae_recon = m.vae.decode(m.vae.encode(to_float(truth.to(self.device)))[0])
             vae_recon = ((vae_recon.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu()
             tok_recon = codes_preview(m, recon_codes)
             if self.progress["generator"].step > 0:
-                imgs, codes = generate(m, self.builder, self.grid_prompts, seed=1)
+                imgs, codes = generate(m, self.builder, self.grid_prompts, seed=1, steps=self.grid_steps)
                 ar_view = codes_preview(m, codes)
             else:
                 imgs = ar_view = None
@@ -114,7 +117,8 @@ class Run:
                 labels.append(prompt)
             if self.progress["edit"].step > 0:
                 e = self.grid_edits
-                imgs, _ = generate(m, self.builder, e.instructions, refs_u8=torch.from_numpy(e.sources), seed=2)
+                imgs, _ = generate(m, self.builder, e.instructions, refs_u8=torch.from_numpy(e.sources), seed=2,
+                                   steps=self.grid_steps)
                 for i, ins in enumerate(e.instructions):
                     rows.append([e.sources[i], e.targets[i], imgs[i].numpy()])
                     labels.append(f"EDIT ({e.kinds[i]}): {ins}   [source | target | output]")
@@ -170,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scenes", type=int, help="override the pool size (tests)")
     ap.add_argument("--edits", type=int, help="override the edit pool size (tests)")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing state.pt")
+    ap.add_argument("--grid-steps", type=int, help="diffusion steps of the sample grid (default: the config's)")
     args = ap.parse_args(argv)
     preset = PRESETS[args.preset]() if args.seconds is None else PRESETS[args.preset](args.seconds)
     forced = os.environ.get("ATELIER_DEVICE")
@@ -189,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.backends.cudnn.allow_tf32 = True
     folder = args.data or data_dir()
     os.environ["ATELIER_DATA"] = str(folder)  # the pool's worker processes read the same folder
-    run = Run(preset, args.out, folder, args.fresh)
+    run = Run(preset, args.out, folder, args.fresh, args.grid_steps)
     summary = run.train()
     log("summary: " + json.dumps(summary["stages"]))
 

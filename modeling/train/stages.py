@@ -151,7 +151,7 @@ def fit_latent_scale(model: AtelierModel, pool: Pool, n: int = 4096) -> tuple[fl
 def prepare_generator_data(model: AtelierModel, pool: Pool, builder: PromptBuilder, ctx: Context) -> None:
     t = time.time()
     shift, scale = fit_latent_scale(model, pool)
-    encode_pool(model, pool, ctx.autocast)
+    encode_pool(model, pool)
     build_rows(pool, builder, ctx.preset.device)
     used = len(torch.unique(pool.codes))
     ctx.log(f"encoded the pool in {time.time() - t:.1f}s: latent shift {shift:.4f} scale {scale:.4f}; "

@@ -1,0 +1,67 @@
+"""The training recipe on real parts: sequences match the bundle spec's prompt building, a tiny run of every
+stage trains, writes its outputs, and resumes from its checkpoint."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from modeling.checkpoint import load_checkpoint
+from modeling.data.testing import NODE_MODULES, prepared_folder
+from modeling.prompting import build_prompt_ids
+from modeling.train.presets import cpu_model
+from modeling.train.sequences import PromptBuilder
+
+pytestmark = pytest.mark.skipif(not (NODE_MODULES / "emoji-datasource-google").exists(), reason="npm devDependencies not installed")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from modeling.train.stages import train_text_tokenizer
+    return train_text_tokenizer(prepared_folder(), cpu_model().text.vocab_size)
+
+
+def test_rows_match_the_spec_prompt_builder(tokenizer):
+    cfg = cpu_model()
+    b = PromptBuilder(cfg, tokenizer)
+    rng = np.random.default_rng(0)
+    prompts = ["a cat in the top left on a blue background", 'a sign that says "OPEN" at the top on red',
+               "make the background pink " * 10]  # the last one is truncated
+    codes = rng.integers(0, cfg.codebook_size, (3, cfg.code_count))
+    refs = rng.integers(0, cfg.codebook_size, (3, cfg.code_count))
+    for kind, ref in (("generate", None), ("edit", refs)):
+        ids, mask = b.rows(kind, [b.prompt_ids(p) for p in prompts], codes, ref)
+        for i, p in enumerate(prompts):
+            expect, _ = build_prompt_ids(tokenizer, cfg, p, None if ref is None else ref[i].tolist())
+            row = ids[i][mask[i] == 1].tolist()
+            assert row == expect + [cfg.image_code_offset + int(c) for c in codes[i]]
+            assert (mask[i][: len(mask[i]) - len(row)] == 0).all()  # left padding only
+        # the last count+1 positions are <|img_start|> and the codes, in every row
+        assert (ids[:, -cfg.code_count - 1] == tokenizer.token_to_id("<|img_start|>")).all()
+
+
+def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
+    from modeling.train import run as R
+    monkeypatch.setenv("ATELIER_DATA", str(prepared_folder()))
+    torch.set_num_threads(2)
+    out = tmp_path / "run"
+    args = ["--preset", "cpu", "--out", str(out), "--seconds", "600", "--max-steps", "2", "--scenes", "96",
+            "--edits", "48", "--data", str(prepared_folder()), "--grid-steps", "2"]
+    R.main(args)
+    summary = json.loads((out / "summary.json").read_text())
+    assert {n: s["steps"] for n, s in summary["stages"].items()} == {"autoencoders": 2, "generator": 2, "edit": 2}
+    for f in ("state.pt", "model.safetensors", "loss.png", "grid.png", "history.json"):
+        assert (out / f).stat().st_size > 0, f
+    model, tok = load_checkpoint(out / "model.safetensors")
+    assert model.cfg.vae.scaling_factor != 1.0  # fitted after stage 1, saved with the weights
+    hist = json.loads((out / "history.json").read_text())
+    assert {h["stage"] for h in hist} == {"autoencoders", "generator", "edit"}
+    assert all(np.isfinite(v) for h in hist for k, v in h.items() if k not in ("stage",))
+    # Resume with a higher step cap: each stage continues from its saved step instead of restarting.
+    state = torch.load(out / "state.pt", weights_only=False)
+    for p in state["progress"]:
+        p["done"] = p["stage"] == "autoencoders"
+    torch.save(state, out / "state.pt")
+    R.main(args[:7] + ["3"] + args[8:])
+    summary = json.loads((out / "summary.json").read_text())
+    assert {n: s["steps"] for n, s in summary["stages"].items()} == {"autoencoders": 2, "generator": 3, "edit": 3}

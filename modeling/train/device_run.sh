@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Train the nano model on the lent GPU machine, export and check the bundle, bring the results back.
+#
+# Run from the repository root on the device, with the prepared data folder carried:
+#   carry: modeling/.cache/atelier-data      (built here by: .venv/bin/python -m modeling.data.prepare --out modeling/.cache/atelier-data)
+#   command: bash modeling/train/device_run.sh
+# Smoke test on any machine (forces the CPU, tiny budget and pool):
+#   ATELIER_DEVICE=cpu TRAIN_SECONDS=20 TRAIN_SCENES=2000 TRAIN_EDITS=600 OUT=/tmp/out bash modeling/train/device_run.sh
+#
+# Environment: TRAIN_SECONDS (total training wall time over the three stages, default 360), OUT (where the
+# <= 8 result files go; the device sets it), ATELIER_DEVICE (cpu forces the CPU), ATELIER_DATA (the prepared
+# folder, default modeling/.cache/atelier-data), PYTHON (default python3; .venv/bin/python here if present).
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+: "${OUT:?set OUT to the folder for the results}"
+TRAIN_SECONDS="${TRAIN_SECONDS:-360}"
+export ATELIER_DATA="${ATELIER_DATA:-$PWD/modeling/.cache/atelier-data}"
+PYTHON="${PYTHON:-python3}"
+WORK="${WORK:-$(mktemp -d /tmp/atelier-train.XXXXXX)}"
+EXTRA=()
+[[ -n "${TRAIN_SCENES:-}" ]] && EXTRA+=(--scenes "$TRAIN_SCENES")
+[[ -n "${TRAIN_EDITS:-}" ]] && EXTRA+=(--edits "$TRAIN_EDITS")
+[[ -n "${TRAIN_MAX_STEPS:-}" ]] && EXTRA+=(--max-steps "$TRAIN_MAX_STEPS")
+
+if [[ ! -f "$ATELIER_DATA/objects.json" ]]; then
+  echo "no prepared data in $ATELIER_DATA: carry modeling/.cache/atelier-data (build it with python -m modeling.data.prepare)" >&2
+  exit 2
+fi
+mkdir -p "$OUT" "$WORK"
+T0=$(date +%s)
+"$PYTHON" - <<'PY'
+import torch, onnxruntime, sys
+print("python", sys.version.split()[0], "torch", torch.__version__, "cuda", torch.cuda.is_available(),
+      torch.cuda.get_device_name() if torch.cuda.is_available() else "", "onnxruntime", onnxruntime.__version__, flush=True)
+PY
+if [[ "${ATELIER_DEVICE:-}" == "cpu" ]]; then WHERE="CPU (smoke test)"; else
+  WHERE="$("$PYTHON" -c 'import torch; print(torch.cuda.get_device_name())' 2>/dev/null || echo unknown)"; fi
+
+# 1. train (stages 1-3 within TRAIN_SECONDS; tokenizer, data pool and encoding come on top)
+set +e
+"$PYTHON" -m modeling.train.run --preset gpu --out "$WORK/run" --seconds "$TRAIN_SECONDS" "${EXTRA[@]}" 2>&1 | tee "$WORK/run-train.log"
+TRAIN_RC=${PIPESTATUS[0]}
+set -e
+echo "training exit code $TRAIN_RC after $(( $(date +%s) - T0 ))s"
+mkdir -p "$WORK/run"
+cp "$WORK/run-train.log" "$WORK/run/train.log"
+
+# 2-3. export, verify with onnxruntime, pack into $OUT (even a failed training brings back its log)
+SHIP_ARGS=(--run "$WORK/run" --bundle "$WORK/bundle" --out "$OUT" --trained-on "$WHERE, $(date -u +%Y-%m-%dT%H:%MZ), ${TRAIN_SECONDS}s")
+if [[ $TRAIN_RC -ne 0 || ! -f "$WORK/run/model.safetensors" ]]; then SHIP_ARGS+=(--skip-export); fi
+"$PYTHON" -m modeling.train.ship "${SHIP_ARGS[@]}"
+echo "device_run done in $(( $(date +%s) - T0 ))s; results in $OUT"
+exit $TRAIN_RC
