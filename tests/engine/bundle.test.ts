@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Bundle, BundleError, loadBundle } from '../../src-main/engine';
 import { FIXTURE_BUNDLE, rehash, tempBundle } from './helpers';
 
@@ -81,6 +82,28 @@ test('bundle.json listing wrong graph names is refused at open', async () => {
     await assert.rejects(loadBundle(tmp.dir), /graph 'dit' \(bundle.json\).*outputs missing: velocity; unexpected outputs: noise_pred/);
   } finally {
     tmp.cleanup();
+  }
+});
+
+test('a tensor type other than the spec\'s is refused (manifest and live session)', async () => {
+  const tmp = tempBundle();
+  try {
+    const j = JSON.parse(readFileSync(path.join(tmp.dir, 'bundle.json'), 'utf8'));
+    j.graphs.image_tokenizer_encoder.outputs[0].dtype = 'int32';
+    writeFileSync(path.join(tmp.dir, 'bundle.json'), JSON.stringify(j));
+    await assert.rejects(loadBundle(tmp.dir), /graph 'image_tokenizer_encoder' \(bundle.json\) has tensors of the wrong type: codes is int32, expected int64/);
+  } finally {
+    tmp.cleanup();
+  }
+  const live = tempBundle();
+  try {
+    copyFileSync(fileURLToPath(new URL('./fixtures/int32-codes-encoder.onnx', import.meta.url)), path.join(live.dir, 'image_tokenizer_encoder.onnx'));
+    rehash(live.dir, 'image_tokenizer_encoder.onnx');
+    const bundle = await Bundle.open(live.dir, { executionProvider: 'cpu' });
+    await assert.rejects(bundle.sessions.session('image_tokenizer_encoder'), /graph 'image_tokenizer_encoder' \(image_tokenizer_encoder.onnx\) has tensors of the wrong type: codes is int32, expected int64/);
+    await bundle.dispose();
+  } finally {
+    live.cleanup();
   }
 });
 

@@ -37,6 +37,19 @@ export function expectedGraphIo(role: GraphRole, m: BundleManifest): GraphIo {
   }
 }
 
+const INT64_NAMES = new Set(['input_ids', 'attention_mask', 'position_ids', 'codes']);
+
+/** The element type the spec gives a tensor: token ids, masks, positions and codes are int64, the rest float32. */
+export function expectedDtype(name: string): 'int64' | 'float32' {
+  return INT64_NAMES.has(name) ? 'int64' : 'float32';
+}
+
+/** Throws BundleError when a tensor's element type differs from the spec's. */
+export function checkGraphTypes(role: GraphRole, types: Iterable<{ name: string; type: string }>, where: string): void {
+  const wrong = [...types].filter((t) => t.type !== expectedDtype(t.name)).map((t) => `${t.name} is ${t.type}, expected ${expectedDtype(t.name)}`);
+  if (wrong.length) throw new BundleError(`graph '${role}' (${where}) has tensors of the wrong type: ${wrong.join('; ')}`);
+}
+
 /** Names in `expected` but not in `actual`, and the reverse. */
 function diffNames(expected: readonly string[], actual: readonly string[]): { missing: string[]; extra: string[] } {
   const a = new Set(actual);

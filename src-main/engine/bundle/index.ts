@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleManifest } from './manifest';
 import { BundleError, parseManifest } from './manifest';
-import { checkGraphNames } from './graph-io';
+import { checkGraphNames, checkGraphTypes } from './graph-io';
 import type { GraphRole } from './manifest';
 import { GRAPH_ROLES } from './manifest';
 import { resolveInBundle, verifyBundleFiles } from './verify';
@@ -49,6 +49,7 @@ export class Bundle {
     for (const role of GRAPH_ROLES) {
       const g = manifest.graphs[role]!;
       checkGraphNames(role, manifest, { inputs: g.inputs.map((t) => t.name), outputs: g.outputs.map((t) => t.name) }, 'bundle.json');
+      checkGraphTypes(role, [...g.inputs, ...g.outputs].map((t) => ({ name: t.name, type: t.dtype })), 'bundle.json');
     }
     await verifyBundleFiles(dir, manifest, { hashes: opts.verify !== 'size' });
     const hash = createHash('sha256').update(text).digest('hex');

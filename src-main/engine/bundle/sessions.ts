@@ -3,7 +3,7 @@
 // are created on that provider so a bundle never runs half on one device, half on another.
 import type * as ort from 'onnxruntime-node';
 import type { BundleManifest, GraphRole } from './manifest';
-import { checkGraphNames } from './graph-io';
+import { checkGraphNames, checkGraphTypes } from './graph-io';
 import { resolveInBundle } from './verify';
 import type { ConcreteProvider, ExecutionProviderChoice } from '../runtime/providers';
 import { createSessionWithProvider } from '../runtime/providers';
@@ -74,6 +74,8 @@ export class SessionPool {
     const session = created.session;
     try {
       checkGraphNames(role, this.manifest, { inputs: [...session.inputNames], outputs: [...session.outputNames] }, spec.file);
+      const typed = [...session.inputMetadata, ...session.outputMetadata].flatMap((v) => ('type' in v ? [{ name: v.name, type: String(v.type) }] : []));
+      checkGraphTypes(role, typed, spec.file);
     } catch (e) {
       await session.release();
       throw e;
