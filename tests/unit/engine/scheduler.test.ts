@@ -27,7 +27,7 @@ test('Euler integrates a constant velocity field exactly: x_0 = x_1 − v', asyn
   const v = Float32Array.from([1, 0.25, -2]);
   const sigmas = flowMatchSigmas(7, 2.5);
   let calls = 0;
-  let x = x0;
+  let x: Float32Array = x0;
   for (let i = 0; i < 7; i++) {
     x = await euler.step(x, sigmas, i, async () => {
       calls++;
@@ -42,8 +42,8 @@ test('Heun is exact for a velocity linear in σ where Euler is not', async () =>
   // dx/dσ = σ  ⇒  x(0) = x(1) − 1/2.
   const sigmas = flowMatchSigmas(5, 1);
   const field = async (x: Float32Array, s: number) => new Float32Array(x.length).fill(s);
-  let xh = Float32Array.from([1]);
-  let xe = Float32Array.from([1]);
+  let xh: Float32Array = Float32Array.from([1]);
+  let xe: Float32Array = Float32Array.from([1]);
   for (let i = 0; i < 5; i++) {
     xh = await heun.step(xh, sigmas, i, field);
     xe = await euler.step(xe, sigmas, i, field);
