@@ -57,8 +57,28 @@ export class TopK implements LogitsProcessor {
 
   process(scores: Float64Array): void {
     if (this.k === 0) return;
-    const ranked = rankFinite(scores);
-    for (let r = this.k; r < ranked.length; r++) scores[ranked[r]!] = -Infinity;
+    // Find the k-th largest value with a native numeric sort (no comparator: fast), then keep
+    // everything above it and, among values equal to it, the lowest ids until k are kept.
+    let n = 0;
+    for (let i = 0; i < scores.length; i++) if (scores[i]! > -Infinity) n++;
+    if (this.k >= n) return;
+    const finite = new Float64Array(n);
+    n = 0;
+    for (let i = 0; i < scores.length; i++) if (scores[i]! > -Infinity) finite[n++] = scores[i]!;
+    finite.sort();
+    const threshold = finite[n - this.k]!;
+    let above = 0;
+    for (let i = n - this.k; i < n; i++) if (finite[i]! > threshold) above++;
+    let tiesLeft = this.k - above;
+    for (let i = 0; i < scores.length; i++) {
+      const v = scores[i]!;
+      if (v > threshold) continue;
+      if (v === threshold && tiesLeft > 0) {
+        tiesLeft--;
+        continue;
+      }
+      scores[i] = -Infinity;
+    }
   }
 }
 
