@@ -5,7 +5,8 @@
 #   carry: modeling/.cache/atelier-data      (built here by: .venv/bin/python -m modeling.data.prepare --out modeling/.cache/atelier-data)
 #   command: bash modeling/train/device_run.sh
 # Smoke test on any machine (forces the CPU, tiny budget and pool):
-#   ATELIER_DEVICE=cpu TRAIN_SECONDS=20 TRAIN_SCENES=2000 TRAIN_EDITS=600 OUT=/tmp/out bash modeling/train/device_run.sh
+#   ATELIER_DEVICE=cpu TRAIN_SECONDS=20 TRAIN_SCENES=1000 TRAIN_EDITS=300 OUT=/tmp/out bash modeling/train/device_run.sh
+# (PREFLIGHT=0 skips step 0.)
 #
 # Environment: TRAIN_SECONDS (total training wall time over the three stages, default 360), OUT (where the
 # <= 8 result files go; the device sets it), ATELIER_DEVICE (cpu forces the CPU), ATELIER_DATA (the prepared
@@ -37,9 +38,29 @@ PY
 if [[ "${ATELIER_DEVICE:-}" == "cpu" ]]; then WHERE="CPU (smoke test)"; else
   WHERE="$("$PYTHON" -c 'import torch; print(torch.cuda.get_device_name())' 2>/dev/null || echo unknown)"; fi
 
+# 0. preflight: every stage, the grid, export and the onnxruntime check for 2 steps on a small pool
+#    (about half a minute), so a device-only error stops the run before the budget is spent.
+if [[ "${PREFLIGHT:-1}" == "1" ]]; then
+  set +e
+  ( "$PYTHON" -m modeling.train.run --preset gpu --out "$WORK/preflight" --seconds 600 --max-steps 2 \
+      --scenes 2048 --edits 512 --grid-steps 2 --fresh \
+    && "$PYTHON" -m modeling.train.ship --run "$WORK/preflight" --bundle "$WORK/preflight-bundle" \
+      --out "$WORK/preflight-out" --trained-on preflight ) > "$WORK/preflight.log" 2>&1
+  PF_RC=$?
+  set -e
+  tail -n 5 "$WORK/preflight.log"
+  if [[ $PF_RC -ne 0 ]]; then
+    echo "PREFLIGHT FAILED (exit $PF_RC) after $(( $(date +%s) - T0 ))s; its log is in \$OUT/preflight.log" >&2
+    tail -n 40 "$WORK/preflight.log" >&2
+    cp "$WORK/preflight.log" "$OUT/preflight.log"
+    exit 3
+  fi
+  echo "preflight passed after $(( $(date +%s) - T0 ))s"
+fi
+
 # 1. train (stages 1-3 within TRAIN_SECONDS; tokenizer, data pool and encoding come on top)
 set +e
-"$PYTHON" -m modeling.train.run --preset gpu --out "$WORK/run" --seconds "$TRAIN_SECONDS" "${EXTRA[@]}" 2>&1 | tee "$WORK/run-train.log"
+"$PYTHON" -m modeling.train.run --preset gpu --out "$WORK/run" --seconds "$TRAIN_SECONDS" ${EXTRA[@]+"${EXTRA[@]}"} 2>&1 | tee "$WORK/run-train.log"
 TRAIN_RC=${PIPESTATUS[0]}
 set -e
 echo "training exit code $TRAIN_RC after $(( $(date +%s) - T0 ))s"

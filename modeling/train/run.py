@@ -190,8 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.edits:
         preset.edits = args.edits
     if preset.device == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        torch.set_float32_matmul_precision("high")  # TF32 for the fp32 parts (preview, encoding)
     folder = args.data or data_dir()
     os.environ["ATELIER_DATA"] = str(folder)  # the pool's worker processes read the same folder
     run = Run(preset, args.out, folder, args.fresh, args.grid_steps)

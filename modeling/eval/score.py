@@ -1,0 +1,150 @@
+"""Scoring a 64x64 image against the scene its prompt was made from, with simple pixel statistics.
+
+Honest and simple on purpose; every judgement is checkable by eye:
+- background: the median colour of the outermost 1-px ring (flat) or of the two opposite edge strips
+  (gradients), snapped to the nearest named colour; correct if it is the prompt's colour(s).
+- foreground: pixels farther than FG_DIST (RGB distance) from the prompt's background, as drawn by the
+  scene engine. Rows/columns with fewer than 2 such pixels are ignored (specks).
+- position (one object): the middle of the foreground's extent, snapped to the nearest of the 9 cells.
+- object (one object): the foreground's square crop vs every emoji of the vocabulary drawn over the
+  measured background colour (same tint as the prompt), nearest by mean squared error at 20x20; correct
+  if the nearest is the prompt's object (top-1 of 182).
+- count (a row of copies): runs of foreground columns at least 4 px wide in the row's band.
+- edit (preserve): PSNR of the output against the edit's source outside the region the edit may change.
+The scorer is validated on the engine's own renders (scores.json reports it as `truth`): a category that
+does not score ~1.0 on ground truth says more about the scorer than about the model.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+from ..data.assets import Assets
+from ..data.palette import CELLS, COLOURS, ROW_Y
+from ..data.scene import Background, Scene, render
+
+FG_DIST = 48.0
+CROP = 20
+_NAMES = list(COLOURS)
+_RGB = np.array([COLOURS[n] for n in _NAMES], dtype=np.float32)
+
+
+def nearest_colour(rgb: np.ndarray) -> str:
+    return _NAMES[int(np.argmin(((_RGB - rgb[None]) ** 2).sum(1)))]
+
+
+def measure_background(img: np.ndarray, bg: Background) -> tuple[str, ...]:
+    """The named colour(s) of the image's background, read the way `bg` is laid out."""
+    f = img.astype(np.float32)
+    if bg.direction == "flat":
+        ring = np.concatenate([f[0], f[-1], f[:, 0], f[:, -1]])
+        return (nearest_colour(np.median(ring, axis=0)),)
+    if bg.direction == "vertical":
+        a, b = f[:2].reshape(-1, 3), f[-2:].reshape(-1, 3)
+    else:
+        a, b = f[:, :2].reshape(-1, 3), f[:, -2:].reshape(-1, 3)
+    return nearest_colour(np.median(a, axis=0)), nearest_colour(np.median(b, axis=0))
+
+
+def foreground(img: np.ndarray, scene: Scene, assets: Assets) -> np.ndarray:
+    bg = render(Scene(scene.background), assets).astype(np.float32)
+    d = np.sqrt(((img.astype(np.float32) - bg) ** 2).sum(-1))
+    return d > FG_DIST
+
+
+def extent(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows = np.nonzero(mask.sum(1) >= 2)[0]
+    cols = np.nonzero(mask.sum(0) >= 2)[0]
+    if len(rows) == 0 or len(cols) == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def nearest_cell(x: float, y: float) -> str:
+    return min(CELLS, key=lambda c: (CELLS[c][0] - x) ** 2 + (CELLS[c][1] - y) ** 2)
+
+
+def _square_crop(img: np.ndarray, box: tuple[int, int, int, int], fill: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    out = np.broadcast_to(fill.astype(np.uint8), (side, side, 3)).copy()
+    sx0, sy0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    for yy in range(side):
+        y = sy0 + yy
+        if 0 <= y < img.shape[0]:
+            xs = np.arange(sx0, sx0 + side)
+            ok = (xs >= 0) & (xs < img.shape[1])
+            out[yy, ok] = img[y, xs[ok]]
+    return np.asarray(Image.fromarray(out).resize((CROP, CROP), Image.BILINEAR), dtype=np.float32)
+
+
+@lru_cache(maxsize=64)
+def _templates(assets_id: int, bg_rgb: tuple[int, int, int], tint: str | None) -> np.ndarray:
+    assets = _ASSETS[assets_id]
+    out = []
+    for i in range(len(assets.objects)):
+        rgb, alpha = assets.sprite(i, 64, tint)
+        comp = rgb + (1 - alpha) * np.asarray(bg_rgb, dtype=np.float32)
+        a = alpha[..., 0] > 0.1
+        ys, xs = np.nonzero(a)
+        box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+        out.append(_square_crop(np.clip(comp + 0.5, 0, 255).astype(np.uint8), box, np.asarray(bg_rgb)))
+    return np.stack(out)
+
+
+_ASSETS: dict[int, Assets] = {}
+
+
+def identify(img: np.ndarray, box, bg_rgb: np.ndarray, assets: Assets, tint: str | None) -> str:
+    _ASSETS[id(assets)] = assets
+    crop = _square_crop(img, box, bg_rgb)
+    t = _templates(id(assets), tuple(int(v) for v in np.round(bg_rgb)), tint)
+    err = ((t - crop[None]) ** 2).mean(axis=(1, 2, 3))
+    return assets.objects[int(np.argmin(err))].name
+
+
+def count_in_row(mask: np.ndarray, row: str) -> int:
+    y = ROW_Y[row]
+    band = mask[max(0, y - 12):y + 12]
+    cols = band.sum(0) >= 1
+    runs, n = 0, 0
+    for c in list(cols) + [False]:
+        if c:
+            n += 1
+        else:
+            runs += n >= 4
+            n = 0
+    return runs
+
+
+def score_scene(img: np.ndarray, scene: Scene, assets: Assets) -> dict[str, float]:
+    """Per-category 0/1 scores of one generated image; categories that do not apply are left out."""
+    out: dict[str, float] = {}
+    out["background"] = float(measure_background(img, scene.background) == scene.background.colours())
+    groups = scene.groups
+    if len(groups) != 1 or scene.sign is not None:
+        return out
+    g = groups[0]
+    mask = foreground(img, scene, assets)
+    if g.count == 1:
+        box = extent(mask)
+        if box is None:
+            out.update(position=0.0, object=0.0)
+            return out
+        out["position"] = float(nearest_cell((box[0] + box[2]) / 2, (box[1] + box[3]) / 2) == g.cell)
+        ring = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]]).astype(np.float32)
+        out["object"] = float(identify(img, box, np.median(ring, axis=0), assets, g.tint) == g.obj)
+    else:
+        out["count"] = float(count_in_row(mask, g.cell) == g.count)
+    return out
+
+
+def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
+    if not where.any():
+        return float("inf")
+    mse = float(((a.astype(np.float64) - b.astype(np.float64)) ** 2)[where].mean())
+    return float("inf") if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
