@@ -1,7 +1,6 @@
 // The Electron shell: one window over the core. Everything here is wiring; the decisions (window
 // options, trusted senders, link policy, image paths) live in pure modules beside it.
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BrowserWindow as BrowserWindowType } from 'electron';
 import { BrowserWindow, Menu, app, ipcMain, shell } from 'electron';
 import type { AtelierEvent } from '../../src-shared/contract';
@@ -15,7 +14,6 @@ import { imageProtocolUrl } from './protocol-path';
 import { handleProtocols, registerSchemes } from './protocols';
 import { APP_INDEX_URL, ExternalLinkPolicy, isTrustedSender, isUserInput, windowOptions } from './security';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 
 let mainWindow: BrowserWindowType | null = null;
@@ -26,7 +24,8 @@ function sendEvent(event: AtelierEvent) {
 }
 
 function createWindow(): BrowserWindowType {
-  const window = new BrowserWindow(windowOptions(join(here, '../preload/index.cjs')));
+  // The build lives under the app path both in development and inside the packaged asar.
+  const window = new BrowserWindow(windowOptions(join(app.getAppPath(), 'out', 'preload', 'index.cjs')));
   const contents = window.webContents;
   const links = new ExternalLinkPolicy();
 
@@ -71,7 +70,7 @@ async function start() {
   ipcMain.handle(INVOKE_CHANNEL, (event, route: unknown, input: unknown) => api.invoke(route, input, event.senderFrame));
   api.forwardEvents(sendEvent, (error) => console.error('dropped an off-contract job event', error));
 
-  handleProtocols(join(here, '../renderer'), dataDir);
+  handleProtocols(join(app.getAppPath(), 'out', 'renderer'), dataDir);
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
       menuTemplate({

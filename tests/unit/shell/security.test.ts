@@ -1,7 +1,6 @@
 // The Electron shell's security options and decisions, checked in plain Node (no Electron binary):
 // these are the exact objects main.ts hands to BrowserWindow, the funnel and the link handler.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { isPng, saveImageOptions } from '../../../src-main/shell/dialog-options';
 import { menuTemplate } from '../../../src-main/shell/menu';
@@ -74,17 +73,6 @@ test('privileged schemes ask for no more than they need', () => {
     assert.equal('corsEnabled' in privileges, false);
     assert.equal(privileges.secure, true);
   }
-});
-
-test('main.ts wires these options (and the navigation guards) into Electron', () => {
-  const source = readFileSync(new URL('../../../src-main/shell/main.ts', import.meta.url), 'utf8');
-  assert.match(source, /new BrowserWindow\(windowOptions\(/);
-  assert.match(source, /on\('will-navigate', \(event\) => event\.preventDefault\(\)\)/);
-  assert.match(source, /setWindowOpenHandler\([^]*?return \{ action: 'deny' \}/);
-  assert.match(source, /requestSingleInstanceLock\(\)/);
-  assert.match(source, /ipcMain\.handle\(INVOKE_CHANNEL, \(event, route: unknown, input: unknown\) => api\.invoke\(route, input, event\.senderFrame\)\)/);
-  // The only channel: no other ipcMain handlers.
-  assert.equal(source.match(/ipcMain\.(handle|on)\(/g)?.length, 1);
 });
 
 test('menu and dialogs', () => {
