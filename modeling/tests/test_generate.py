@@ -19,7 +19,7 @@ REF = FIXTURES / "reference"
 
 @pytest.fixture(scope="module")
 def onnx_backend():
-    return OnnxBackend(FIXTURES / "bundle-fixture")
+    return OnnxBackend(FIXTURES / "bundle-fixture", threads=1)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ SIZES = {
 def sessions(exported_bundle):
     root, meta = exported_bundle
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 2
+    opts.intra_op_num_threads = 1
     return {role: ort.InferenceSession(str(root / meta["graphs"][role]["file"]), opts,
                                        providers=["CPUExecutionProvider"]) for role in ROLES}
 
