@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { AppInfo, ModelBundleInfo } from '../src-shared/contract';
+import type { AppInfo, HistoryItem, ModelBundleInfo } from '../src-shared/contract';
+import { AtelierEvent } from '../src-shared/contract';
 import { atelier, describeError, unwrap } from './api/client';
 import { HistoryList } from './components/HistoryList';
 import { JobsPanel } from './components/JobsPanel';
@@ -45,6 +46,21 @@ export function App() {
   );
   // Only image jobs paint the stage (diagnostics previews stay in their job card).
   const imageJobs = jobs.jobs.filter((job) => job.kind.startsWith('image.') && job.preview);
+  // An image opened through the host (desktop File menu) goes on the stage until the canvas takes it.
+  useEffect(
+    () =>
+      atelier().events.on((raw) => {
+        const event = AtelierEvent.safeParse(raw);
+        if (event.success && event.data.name === 'app.imageOpened') {
+          setResult({ url: event.data.data.png, prompt: event.data.data.name, at: Date.now() });
+        }
+      }),
+    [],
+  );
+  const showHistoryItem = (item: HistoryItem) => {
+    const image = item.images.find((i) => i.role === 'output');
+    if (image) setResult({ url: image.url, prompt: item.prompt, at: Date.now() });
+  };
   const previewing = imageJobs.find((job) => job.state === 'running' || job.state === 'queued') ?? imageJobs[0];
   const stageImage = result && (!previewing || previewing.state !== 'running' || result.at >= previewing.createdAt)
     ? { src: result.url, alt: result.prompt }
@@ -80,7 +96,7 @@ export function App() {
         </section>
         <aside className="right">
           {side === 'jobs' ? <JobsPanel jobs={jobs} /> : <SettingsPanel state={settings} jobs={jobs} />}
-          <HistoryList jobs={jobs} />
+          <HistoryList jobs={jobs} onSelect={showHistoryItem} />
         </aside>
       </main>
       <footer className="statusbar muted">

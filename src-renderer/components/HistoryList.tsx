@@ -3,7 +3,7 @@ import type { HistoryItem } from '../../src-shared/contract';
 import { atelier, describeError, unwrap } from '../api/client';
 import type { JobsState } from '../hooks/useJobs';
 
-export function HistoryList({ jobs }: { jobs: JobsState }) {
+export function HistoryList({ jobs, onSelect }: { jobs: JobsState; onSelect: (item: HistoryItem) => void }) {
   const [items, setItems] = useState<HistoryItem[]>([]);
   const [text, setText] = useState('');
   const [favouritesOnly, setFavouritesOnly] = useState(false);
@@ -60,7 +60,11 @@ export function HistoryList({ jobs }: { jobs: JobsState }) {
             const image = item.images.find((i) => i.role === 'output');
             return (
               <li key={item.id} className="history-item" data-testid="history-item">
-                {image ? <img src={image.url} alt="" loading="lazy" /> : <div className="thumb-placeholder">{item.status}</div>}
+                {image ? (
+                  <button type="button" className="thumb" onClick={() => onSelect(item)} aria-label={`show ${item.prompt}`}>
+                    <img src={image.url} alt="" loading="lazy" />
+                  </button>
+                ) : <div className="thumb-placeholder">{item.status}</div>}
                 <div className="history-text">
                   <p className="history-prompt" title={item.prompt}>{item.prompt}</p>
                   <p className="muted">seed {item.seed} · {item.modelName}</p>

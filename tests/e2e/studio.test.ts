@@ -170,6 +170,29 @@ test('Generate makes an image that lands on the stage and in history, served by 
   await page.screenshot({ path: join(shots, 'studio-generated.png') });
 });
 
+test('history: favourite, filter, delete (and the file goes with it)', async () => {
+  const history = page.getByRole('region', { name: 'History' });
+  const item = history.getByTestId('history-item').first();
+  const src = (await item.locator('img').getAttribute('src')) ?? '';
+  const withToken = { headers: { authorization: `Bearer ${server.token}` } };
+  assert.equal((await fetch(`${server.origin}${src}`, withToken)).status, 200);
+  await item.getByRole('button', { name: 'favourite' }).click();
+  await item.locator('button.star.on').waitFor();
+  await history.getByRole('checkbox').check();
+  await history.getByTestId('history-item').first().waitFor();
+  assert.equal(await history.getByTestId('history-item').count(), 1);
+  await history.getByRole('searchbox').fill('submarine');
+  await history.getByText('Nothing here yet.').waitFor();
+  await history.getByRole('searchbox').fill('lighthouse');
+  await history.getByTestId('history-item').first().waitFor();
+
+  await history.getByTestId('history-item').first().getByRole('button', { name: 'delete' }).click();
+  await history.getByText('Nothing here yet.').waitFor();
+  // Asked from outside the page (its cache may keep the immutable image): the file is gone.
+  const response = await fetch(`${server.origin}${src}`, withToken);
+  assert.equal(response.status, 404, 'the image file was deleted with its history item');
+});
+
 test('an invalid call from the page gets a typed validation error', async () => {
   const result = await page.evaluate(async () => {
     return (globalThis as unknown as PageGlobals).atelier.settings!.set!({ threads: -5 });
