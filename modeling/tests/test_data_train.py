@@ -30,7 +30,8 @@ def test_rows_match_the_spec_prompt_builder(tokenizer):
     codes = rng.integers(0, cfg.codebook_size, (3, cfg.code_count))
     refs = rng.integers(0, cfg.codebook_size, (3, cfg.code_count))
     for kind, ref in (("generate", None), ("edit", refs)):
-        ids, mask = b.rows(kind, [b.prompt_ids(p) for p in prompts], codes, ref)
+        assert b.prompt_ids_batch(prompts) == [b.prompt_ids(p) for p in prompts]
+        ids, mask = b.rows(kind, b.prompt_ids_batch(prompts), codes, ref)
         for i, p in enumerate(prompts):
             expect, _ = build_prompt_ids(tokenizer, cfg, p, None if ref is None else ref[i].tolist())
             row = ids[i][mask[i] == 1].tolist()

@@ -35,8 +35,10 @@ class Pool:
     # filled by build_rows
     gen_ids: torch.Tensor | None = None  # int64 [N, L] left-padded
     gen_mask: torch.Tensor | None = None
+    gen_len: np.ndarray | None = None  # unpadded length of each row (host memory: no device sync to trim)
     edit_ids: torch.Tensor | None = None
     edit_mask: torch.Tensor | None = None
+    edit_len: np.ndarray | None = None
 
 
 def build_pool(n_scenes: int, n_edits: int, seed: int, device: str, log=print) -> Pool:
@@ -76,15 +78,21 @@ def encode_pool(model, pool: Pool) -> None:
 
 def build_rows(pool: Pool, builder: PromptBuilder, device: str) -> None:
     """Token rows for every pool item (prompt ids are computed once; codes come from encode_pool)."""
-    gen_prompts = [builder.prompt_ids(c) for c in pool.captions]
+    gen_prompts = builder.prompt_ids_batch(pool.captions)
     ids, mask = builder.rows("generate", gen_prompts, pool.codes.cpu().numpy())
     pool.gen_ids, pool.gen_mask = torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
-    edit_prompts = [builder.prompt_ids(c) for c in pool.instructions]
+    pool.gen_len = mask.sum(1)
+    edit_prompts = builder.prompt_ids_batch(pool.instructions)
     ids, mask = builder.rows("edit", edit_prompts, pool.edit_tgt_codes.cpu().numpy(), pool.edit_src_codes.cpu().numpy())
     pool.edit_ids, pool.edit_mask = torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
+    pool.edit_len = mask.sum(1)
 
 
-def trim(ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Drop the leading columns that are padding in every row of the batch."""
-    first = int((mask.sum(0) > 0).nonzero()[0])
-    return ids[:, first:], mask[:, first:]
+def batch_rows(ids: torch.Tensor, mask: torch.Tensor, lengths: np.ndarray, batch: int, device: str):
+    """A random batch of rows without the leading columns that are padding in all of them.
+
+    The indices are drawn on the host, so the trim needs no device round trip."""
+    idx = np.random.randint(0, len(lengths), batch)
+    keep = int(lengths[idx].max())
+    idx_t = torch.from_numpy(idx).to(device, non_blocking=True)
+    return idx_t, ids[idx_t, -keep:], mask[idx_t, -keep:]

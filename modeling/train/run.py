@@ -43,6 +43,7 @@ class Run:
         self.state_path = out / "state.pt"
         self.device = preset.device
         torch.manual_seed(preset.seed)
+        np.random.seed(preset.seed)  # batch indices of stages 2-3 are drawn on the host
         state = None
         if self.state_path.exists() and not fresh:
             state = torch.load(self.state_path, map_location="cpu", weights_only=False)

@@ -46,6 +46,11 @@ class PromptBuilder:
     def prompt_ids(self, prompt: str) -> list[int]:
         return encode_plain(self.tok, prompt)[: self.cfg.text.max_prompt_tokens]
 
+    def prompt_ids_batch(self, prompts: list[str]) -> list[list[int]]:
+        """prompt_ids for many prompts at once (the tokenizer's batch encoder, several threads)."""
+        m = self.cfg.text.max_prompt_tokens
+        return [e.ids[:m] for e in self.tok.encode_batch(prompts, add_special_tokens=False)]
+
     def prefix(self, kind: str, prompt_ids: list[int], ref_codes: np.ndarray | None = None) -> list[int]:
         """The ids the engine feeds before sampling (ends with <|img_start|>)."""
         ids: list[int] = []

@@ -26,7 +26,7 @@ from tokenizers import Tokenizer
 
 from ..model import AtelierModel
 from ..text_tokenizer import train_tokenizer
-from .pool import Pool, build_rows, encode_pool, to_float, trim
+from .pool import Pool, batch_rows, build_rows, encode_pool, to_float
 from .presets import StageBudget, TrainPreset
 from .sequences import PromptBuilder
 
@@ -177,11 +177,9 @@ def generator_losses(model: AtelierModel, ids: torch.Tensor, mask: torch.Tensor,
 
 
 def generator_step(model: AtelierModel, pool: Pool, ctx: Context, budget: StageBudget):
-    n = len(pool.gen_ids)
 
     def step(_i: int) -> dict[str, torch.Tensor]:
-        idx = _batch_index(n, budget.batch, ctx.preset.device)
-        ids, mask = trim(pool.gen_ids[idx], pool.gen_mask[idx])
+        idx, ids, mask = batch_rows(pool.gen_ids, pool.gen_mask, pool.gen_len, budget.batch, ctx.preset.device)
         with ctx.autocast():
             return generator_losses(model, ids, mask, pool.codes[idx], pool.latents[idx], None)
     return step
@@ -189,13 +187,11 @@ def generator_step(model: AtelierModel, pool: Pool, ctx: Context, budget: StageB
 
 def edit_step(model: AtelierModel, pool: Pool, ctx: Context, budget: StageBudget):
     gen = generator_step(model, pool, ctx, budget)
-    n = len(pool.edit_ids)
 
     def step(i: int) -> dict[str, torch.Tensor]:
         if i % 2 == 1:  # keep text-to-image alive
             return {f"t2i_{k}": v for k, v in gen(i).items()}
-        idx = _batch_index(n, budget.batch, ctx.preset.device)
-        ids, mask = trim(pool.edit_ids[idx], pool.edit_mask[idx])
+        idx, ids, mask = batch_rows(pool.edit_ids, pool.edit_mask, pool.edit_len, budget.batch, ctx.preset.device)
         with ctx.autocast():
             losses = generator_losses(model, ids, mask, pool.edit_tgt_codes[idx], pool.edit_tgt_latents[idx],
                                       pool.edit_src_latents[idx])
