@@ -45,3 +45,22 @@ test('installers for every platform, native modules outside the asar, models bes
   // package.json's main is the shell entry electron-vite emits.
   assert.equal((JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { main: string }).main, 'out/main/index.js');
 });
+
+test('electron-vite: shell and job worker entries, a CommonJS sandboxed preload, the React renderer', async () => {
+  const { BUILT_WORKER_NAME } = await import('../../../src-main/jobs/worker-url');
+  const config = (await import('../../../electron.vite.config')).default as {
+    main: { build: { rollupOptions: { input: Record<string, string> } } };
+    preload: { build: { externalizeDeps: boolean; rollupOptions: { external: string[]; output: { format: string; entryFileNames: string } } } };
+    renderer: { root: string; build: { outDir: string; rollupOptions: { input: Record<string, string> } } };
+  };
+  const input = config.main.build.rollupOptions.input;
+  assert.match(input.index!, /src-main\/shell\/main\.ts$/);
+  assert.match(input[BUILT_WORKER_NAME]!, /src-main\/jobs\/worker\.ts$/);
+  assert.equal(config.preload.build.externalizeDeps, false);
+  assert.deepEqual(config.preload.build.rollupOptions.external, ['electron']);
+  assert.equal(config.preload.build.rollupOptions.output.format, 'cjs');
+  // main.ts loads out/preload/index.cjs.
+  assert.equal(config.preload.build.rollupOptions.output.entryFileNames, '[name].cjs');
+  assert.match(config.renderer.build.rollupOptions.input.index!, /src-renderer\/index\.html$/);
+  assert.equal(config.renderer.build.outDir, 'out/renderer');
+});
