@@ -25,7 +25,7 @@ export class Engine {
     return this.ledger.liveCount;
   }
 
-  get executionProvider(): { provider: string | null; fallbackReasons: string[] } {
+  get executionProvider(): { provider: string | null; arProvider: string | null; fallbackReasons: string[] } {
     return this.bundle.sessions.providerInfo;
   }
 

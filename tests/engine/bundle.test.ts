@@ -111,6 +111,14 @@ test('an explicit execution provider that cannot start is an error; auto falls b
   const explicit = await Bundle.open(FIXTURE_BUNDLE, { executionProvider: 'coreml' });
   await assert.rejects(explicit.sessions.session('connector'), /execution provider 'coreml' could not start/);
   await explicit.dispose();
+  // With an accelerator requested, the AR graph is created on the CPU regardless (the default policy).
+  const gpu = await Bundle.open(FIXTURE_BUNDLE, { executionProvider: 'coreml' });
+  await gpu.sessions.session('ar');
+  assert.equal(gpu.sessions.providerInfo.arProvider, 'cpu');
+  await gpu.dispose();
+  const same = await Bundle.open(FIXTURE_BUNDLE, { executionProvider: 'coreml', arProvider: 'same' });
+  await assert.rejects(same.sessions.session('ar'), /could not load graph 'ar'.*'coreml' could not start/);
+  await same.dispose();
   const auto = await Bundle.open(FIXTURE_BUNDLE, { executionProvider: 'auto', threads: 1 });
   await auto.sessions.session('connector');
   const info = auto.sessions.providerInfo;

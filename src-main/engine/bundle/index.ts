@@ -24,6 +24,8 @@ export interface OpenBundleOptions {
   threads?: number;
   /** 'full' (default) hashes every file; 'size' checks sizes only (faster cold start for trusted copies). */
   verify?: 'full' | 'size';
+  /** Where the AR graph runs when the provider is an accelerator (see SessionPoolOptions.arProvider). */
+  arProvider?: 'cpu' | 'same';
 }
 
 export class Bundle {
@@ -53,7 +55,7 @@ export class Bundle {
     }
     await verifyBundleFiles(dir, manifest, { hashes: opts.verify !== 'size' });
     const hash = createHash('sha256').update(text).digest('hex');
-    const sessions = new SessionPool(dir, manifest, { executionProvider: opts.executionProvider ?? 'auto', threads: opts.threads });
+    const sessions = new SessionPool(dir, manifest, { executionProvider: opts.executionProvider ?? 'auto', threads: opts.threads, arProvider: opts.arProvider });
     return new Bundle(dir, manifest, hash, sessions);
   }
 

@@ -231,7 +231,8 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
   const pixels = await decodeLatents(m, sessions, ledger, dit.latents, batch);
   timings.vaeDecodeMs = performance.now() - tVae;
   signal?.throwIfAborted();
-  const provider = sessions.providerInfo.provider;
+  const info = sessions.providerInfo;
+  const provider = info.provider && info.arProvider && info.arProvider !== info.provider ? `${info.provider} (AR on ${info.arProvider})` : info.provider;
   const images: GeneratedImage[] = [];
   for (let b = 0; b < batch; b++) {
     let img = planarToRgb(pixels, W, H, b);
