@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { defaultThreads } from '../src-main/engine/runtime/providers';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = path.join(root, 'tests/fixtures/bundle-fixture');
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       runs: { type: 'string', default: '5' },
       steps: { type: 'string' },
-      threads: { type: 'string', default: String(Math.min(os.availableParallelism(), 2)) },
+      threads: { type: 'string', default: String(defaultThreads()) },
       checkpoint: { type: 'string', default: '' },
       'no-torch': { type: 'boolean' },
       'cold-child': { type: 'boolean' },
