@@ -6,6 +6,7 @@ import type { Core } from './core';
 import { forwardJobEvents } from './handlers/jobs';
 import { ImageJobs } from './image-jobs';
 import { historyHandlers } from './handlers/history';
+import { imagesHandlers } from './handlers/images';
 import { jobsHandlers } from './handlers/jobs';
 import { modelsHandlers } from './handlers/models';
 import { settingsHandlers } from './handlers/settings';
@@ -27,6 +28,7 @@ export function createHandlers(core: Core, imageJobs = new ImageJobs(core)): Han
     ...jobsHandlers(core.jobs, imageJobs),
     ...historyHandlers(core.store.generations, core.imageUrl),
     ...modelsHandlers(core.modelRoots),
+    ...imagesHandlers(),
   };
 }
 

@@ -6,6 +6,7 @@ export * from './settings';
 export * from './jobs';
 export * from './history';
 export * from './models';
+export * from './images';
 export * from './events';
 export * from './routes';
 export * from './route-names';

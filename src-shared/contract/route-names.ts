@@ -18,6 +18,7 @@ export const ROUTE_NAMES = [
   'history.tags',
   'history.lineage',
   'models.list',
+  'images.readParameters',
 ] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 

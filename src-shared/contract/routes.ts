@@ -4,6 +4,7 @@ import { appRoutes } from './app';
 import type { AtelierEvent } from './events';
 import type { Result } from './errors';
 import { historyRoutes } from './history';
+import { imagesRoutes } from './images';
 import { jobsRoutes } from './jobs';
 import { modelsRoutes } from './models';
 import type { RouteName } from './route-names';
@@ -20,6 +21,7 @@ export const routes = {
   ...jobsRoutes,
   ...historyRoutes,
   ...modelsRoutes,
+  ...imagesRoutes,
 } as const satisfies Record<RouteName, RouteSchema>;
 
 // Compile-time proof that route-names.ts and the schemas name the same routes.

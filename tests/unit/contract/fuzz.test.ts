@@ -111,6 +111,10 @@ const samples: Record<RouteName, RouteSample | 'no-input'> = {
   'history.tags': 'no-input',
   'history.lineage': { valid: { id: UUID }, fields: [{ path: ['id'], required: true, bad: notUuid }] },
   'models.list': 'no-input',
+  'images.readParameters': {
+    valid: { png: PNG },
+    fields: [{ path: ['png'], required: true, bad: fc.constantFrom('', 'data:image/jpeg;base64,AAAA', 'file:///etc/passwd') }],
+  },
 };
 
 // Also break the image routes' params, which have the richest schemas.
