@@ -11,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { defaultThreads } from '../src-main/engine/runtime/providers';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = path.join(root, 'tests/fixtures/bundle-fixture');
@@ -105,7 +104,9 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       runs: { type: 'string', default: '5' },
       steps: { type: 'string' },
-      threads: { type: 'string', default: String(defaultThreads()) },
+      // The engine's default (runtime/providers.ts defaultThreads), not imported here so that the
+      // cold-start child measures loading onnxruntime too.
+      threads: { type: 'string', default: String(Math.max(1, Math.min(4, os.availableParallelism()))) },
       checkpoint: { type: 'string', default: '' },
       'no-torch': { type: 'boolean' },
       'cold-child': { type: 'boolean' },
