@@ -272,3 +272,26 @@ test('NaN in a graph output is a clear error naming the graph, with nothing leak
     t.cleanup();
   }
 });
+
+test('unicode and multi-line prompts survive tokenization and the PNG metadata', async () => {
+  const engine = await engineP;
+  const prompt = 'a 🍎 on a "blue" table,\nsecond line: déjà vu';
+  const r = await engine.textToImage({ prompt, seed: 8 });
+  const meta = readMetadata(r.images[0]!.png);
+  assert.equal(meta.atelier!.prompt, prompt);
+  assert.equal(meta.parameters!.prompt, prompt);
+  assert.equal(meta.parameters!.params['Seed'], '8');
+});
+
+test('thread count changes float rounding at most, not the sampled codes', async () => {
+  const engine = await engineP;
+  const two = await loadBundle(FIXTURE_BUNDLE, { executionProvider: 'cpu', threads: 2 });
+  try {
+    const a = await engine.textToImage({ prompt: 'a cat', seed: 21, keepIntermediates: true });
+    const b = await two.textToImage({ prompt: 'a cat', seed: 21, keepIntermediates: true });
+    assert.deepEqual(a.intermediates!.codes, b.intermediates!.codes);
+    assert.ok(maxAbsDiff(a.intermediates!.pixels, b.intermediates!.pixels) < 1e-4);
+  } finally {
+    await two.dispose();
+  }
+});
