@@ -66,3 +66,26 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     R.main(args[:7] + ["3"] + args[8:])
     summary = json.loads((out / "summary.json").read_text())
     assert {n: s["steps"] for n, s in summary["stages"].items()} == {"autoencoders": 2, "generator": 3, "edit": 3}
+
+
+def test_pack_brings_back_at_most_8_files_of_15_mb(tmp_path):
+    import io
+    import tarfile
+
+    from modeling.train.ship import MAX_FILES, PART_BYTES, pack
+    run, bundle, out = tmp_path / "run", tmp_path / "bundle", tmp_path / "out"
+    run.mkdir()
+    bundle.mkdir()
+    rng = np.random.default_rng(0)
+    (run / "summary.json").write_text("{}")
+    (run / "grid.png").write_bytes(b"png")
+    (bundle / "dit.onnx").write_bytes(rng.bytes(33_000_000))  # incompressible, like fp32 weights
+    (bundle / "bundle.json").write_text("{}")
+    files = pack(run, bundle, out, {"note": "test"})
+    assert len(files) <= MAX_FILES and all((out / f).stat().st_size <= PART_BYTES for f in files)
+    joined = b"".join((out / f).read_bytes() for f in sorted(files) if f.startswith("results.tar.part-"))
+    with tarfile.open(fileobj=io.BytesIO(joined)) as tar:
+        names = tar.getnames()
+        assert tar.extractfile("bundle/dit.onnx").read() == (bundle / "dit.onnx").read_bytes()
+    assert {"run/summary.json", "run/grid.png", "bundle/bundle.json"} <= set(names)
+    assert json.loads((out / "report.json").read_text())["note"] == "test"
