@@ -3,7 +3,7 @@
     python -m modeling.make_fixtures [--out tests/fixtures]
 
 Writes
-  bundle-fixture/                 random-init fixture bundle (seed 0), fixed provenance
+  bundle-fixture/                 random-init fixture bundle (seed 0), fixed provenance, with the LoRA graphs
   reference/graphs.json           index of per-graph cases: {case: {role, file, sizes}}
   reference/graphs/<case>.safetensors   `input.<name>` / `output.<name>` for one call of one graph (PyTorch)
   reference/rng.json              Rng test vectors (u32, uniform, normal) for several seeds/streams
@@ -159,6 +159,9 @@ def write_all(out: Path) -> None:
     if bundle_dir.exists():
         shutil.rmtree(bundle_dir)
     export_bundle(model, tokenizer, bundle_dir, license="Apache-2.0", provenance=FIXED_PROVENANCE, log=lambda s: None)
+    # The optional LoRA graphs (modeling/lora, issue 7): max rank 4 keeps the fixture small.
+    from .lora.export import add_lora_graphs
+    add_lora_graphs(bundle_dir, dit=model.dit, batch=1, max_rank=4, log=lambda s: None)
     ref = out / "reference"
     if ref.exists():
         shutil.rmtree(ref)
