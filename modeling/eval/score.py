@@ -10,7 +10,14 @@ Honest and simple on purpose; every judgement is checkable by eye:
   measured background colour (same tint as the prompt), nearest by mean squared error at 20x20; correct
   if the nearest is the prompt's object (top-1 of 182).
 - count (a row of copies): runs of foreground columns at least 4 px wide in the row's band.
+- text (signs): the nearest rendered sign template among all sign words (train + held-out), searched over
+  +-4 px around the prompt's sign position. The signs use one fixed font, so this reads them; it is a
+  template match, not an OCR (it can only answer known words), and is reported as such.
 - edit (preserve): PSNR of the output against the edit's source outside the region the edit may change.
+- edit (done): background -> the new colour measured; keep -> PSNR >= 30 dB to the source; text -> the
+  sign reads the new word; remove -> the old box is <10% foreground; add -> the new box is >15% foreground;
+  move -> the foreground near the old/new boxes centres on the new cell; recolour / replace -> among
+  re-renderings of that group with every tint / every object, the target's is nearest to the output.
 The scorer is validated on the engine's own renders (scores.json reports it as `truth`): a category that
 does not score ~1.0 on ground truth says more about the scorer than about the model.
 """
@@ -125,6 +132,9 @@ def score_scene(img: np.ndarray, scene: Scene, assets: Assets) -> dict[str, floa
     """Per-category 0/1 scores of one generated image; categories that do not apply are left out."""
     out: dict[str, float] = {}
     out["background"] = float(measure_background(img, scene.background) == scene.background.colours())
+    if scene.sign is not None:
+        from ..data import split as S
+        out["text"] = float(read_sign(img, scene, assets, S.TRAIN_WORDS + S.HELDOUT_WORDS) == scene.sign.word)
     groups = scene.groups
     if len(groups) != 1 or scene.sign is not None:
         return out
@@ -148,3 +158,90 @@ def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
         return float("inf")
     mse = float(((a.astype(np.float64) - b.astype(np.float64)) ** 2)[where].mean())
     return float("inf") if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
+
+
+# ---------------------------------------------------------------- sign text (a template reader, not OCR)
+
+def _sign_patches(assets: Assets, words: tuple[str, ...]):
+    return [(w, assets.sign(w)[0]) for w in words]
+
+
+def read_sign(img: np.ndarray, scene: Scene, assets: Assets, words: tuple[str, ...], search: int = 4) -> str | None:
+    """The word whose rendered sign best matches the image near where the prompt's sign should be.
+
+    The signs are drawn in one fixed font, so the nearest template (mean squared error, searched over
+    +-`search` px) reads them; it can only answer words from `words`. Not an OCR: it cannot read a
+    misspelling, and it is only as good as the sign's placement."""
+    from ..data.scene import sign_box
+    if scene.sign is None:
+        return None
+    x0, y0, _, _ = sign_box(scene.sign, assets)
+    f = img.astype(np.float32)
+    cx = x0 + (sign_box(scene.sign, assets)[2] - x0) / 2
+    best, best_err = None, float("inf")
+    for w, patch in _sign_patches(assets, words):
+        h, wd = patch.shape[:2]
+        px0 = int(round(cx - wd / 2))
+        for dy in range(-search, search + 1):
+            for dx in range(-search, search + 1):
+                ys, xs = y0 + dy, px0 + dx
+                if ys < 0 or xs < 0 or ys + h > 64 or xs + wd > 64:
+                    continue
+                err = float(((f[ys:ys + h, xs:xs + wd] - patch) ** 2).mean())
+                if err < best_err:
+                    best, best_err = w, err
+    return best
+
+
+# ---------------------------------------------------------------- edits: was the instruction done?
+
+def _box_fg(mask: np.ndarray, box) -> float:
+    x0, y0, x1, y1 = box
+    return float(mask[y0:y1, x0:x1].mean())
+
+
+def edit_done(img: np.ndarray, pair, assets: Assets) -> float | None:
+    """1.0 if the output shows what the instruction asked (judged as described per kind), else 0.0."""
+    from ..data import split as S
+    from ..data.palette import TINTS
+    from ..data.scene import Group, group_boxes, replace
+    src, tgt = pair.source, pair.target
+    kind = pair.kind
+    if kind == "background":
+        return float(measure_background(img, tgt.background) == tgt.background.colours())
+    if kind == "keep":
+        return float(psnr(img, render(src, assets), np.ones(img.shape[:2], bool)) >= 30)
+    if kind == "text":
+        return float(read_sign(img, tgt, assets, S.TRAIN_WORDS + S.HELDOUT_WORDS) == tgt.sign.word)
+    mask = foreground(img, tgt, assets)
+    if kind == "remove":
+        i = int(pair.changed[0].split(":")[1])
+        return float(all(_box_fg(mask, b) < 0.1 for b in group_boxes(src.groups[i])))
+    if kind == "add":
+        g = tgt.groups[-1]
+        return float(all(_box_fg(mask, b) > 0.15 for b in group_boxes(g)))
+    i = int(pair.changed[0].split(":")[1])
+    g_new: Group = tgt.groups[i]
+    if kind == "move":
+        (bo,), (bn,) = group_boxes(src.groups[i]), group_boxes(g_new)
+        union = np.zeros_like(mask)
+        for x0, y0, x1, y1 in (bo, bn):
+            union[y0:y1, x0:x1] = True
+        box = extent(mask & union)
+        return float(box is not None and nearest_cell((box[0] + box[2]) / 2, (box[1] + box[3]) / 2) == g_new.cell)
+    # recolour / replace: which re-rendering of that group fits the output best (others held fixed)?
+    if kind == "recolour":
+        candidates = [replace(g_new, tint=t) for t in TINTS if t not in tgt.background.colours()]
+    else:  # replace
+        candidates = [replace(g_new, obj=o) for o in assets.names()]
+    boxes = group_boxes(g_new)
+    sel = np.zeros(img.shape[:2], bool)
+    for x0, y0, x1, y1 in boxes:
+        sel[y0:y1, x0:x1] = True
+    f = img.astype(np.float32)
+    errs = []
+    for c in candidates:
+        r = render(replace(tgt, groups=tgt.groups[:i] + (c,) + tgt.groups[i + 1:]), assets).astype(np.float32)
+        errs.append(float(((r - f) ** 2)[sel].mean()))
+    best = candidates[int(np.argmin(errs))]
+    return float(best == g_new)

@@ -27,7 +27,7 @@ def test_scorer_agrees_with_ground_truth_and_rejects_mismatches():
     others = [sample_scene(scene_rng(2, "heldout", i), names, "heldout") for i in range(300)]
     truth, counts = _scores([(render(s, assets), s) for s in scenes], assets)
     assert min(counts.values()) >= 15, counts
-    assert truth["background"] == 1.0 and truth["position"] == 1.0 and truth["count"] == 1.0
+    assert truth["background"] == 1.0 and truth["position"] == 1.0 and truth["count"] == 1.0 and truth["text"] == 1.0
     assert truth["object"] >= 0.9
     wrong, _ = _scores([(render(o, assets), s) for s, o in zip(scenes, others)], assets)
     assert all(v <= 0.3 for v in wrong.values()), wrong
@@ -60,9 +60,24 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
     model = AtelierModel(cfg).eval()
     tok = train_text_tokenizer(prepared_folder(), cfg.text.vocab_size)
     export_bundle(model, tok, tmp_path / "bundle", log=lambda m: None)
-    report = evaluate(tmp_path / "bundle", tmp_path / "eval", n_single=2, n_count=1, n_other=1, n_edits=1, batch=4, log=lambda m: None)
+    report = evaluate(tmp_path / "bundle", tmp_path / "eval", n_single=2, n_count=1, n_sign=1, n_pair=1, n_edits=2,
+                      batch=5, log=lambda m: None)
     saved = json.loads((tmp_path / "eval" / "scores.json").read_text())
-    assert saved["n_prompts"] == 4 and len(saved["items"]) == 4 and len(saved["edit_items"]) == 1
-    assert saved["truth"]["background"] == 1.0 and saved["truth"]["position"] == 1.0
-    assert set(report["categories"]) == {"background", "position", "object", "count"}
+    assert saved["n_prompts"] == 5 and len(saved["items"]) == 5 and len(saved["edit_items"]) == 2
+    assert saved["truth"]["background"] == 1.0 and saved["truth"]["position"] == 1.0 and saved["truth"]["text"] == 1.0
+    assert saved["edits"]["done_on_truth"] == 1.0
+    assert set(report["categories"]) == {"background", "position", "object", "count", "text"}
     assert (tmp_path / "eval" / "grid.png").stat().st_size > 0
+
+
+def test_edit_done_on_truth_and_not_on_the_unchanged_source():
+    from modeling.data.edits import EDIT_KINDS, sample_edit
+    from modeling.eval.score import edit_done
+    assets = prepared_assets()
+    names = assets.names()
+    for kind in EDIT_KINDS:
+        pairs = [sample_edit(scene_rng(3, "heldout", i, "t"), names, "heldout", kind=kind) for i in range(12)]
+        assert all(edit_done(render(p.target, assets), p, assets) == 1.0 for p in pairs), kind
+        if kind != "keep":
+            undone = np.mean([edit_done(render(p.source, assets), p, assets) for p in pairs])
+            assert undone <= 0.25, (kind, undone)
