@@ -62,7 +62,7 @@ def _mean(xs):
 
 
 def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair=8, n_edits=24, seed=0, batch=8,
-             threads=2, log=print) -> dict:
+             threads=2, log=print, n_novel=16) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     assets = Assets()
     backend = OnnxBackend(bundle, threads=threads)
@@ -85,9 +85,25 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
     cats = ("background", "position", "object", "count", "text")
     categories = {c: _mean([p["scores"].get(c) for p in per_item]) for c in cats}
     truth = {c: _mean([t.get(c) for t in truth_scores]) for c in cats}
-    # edits
+    # never-seen objects (split "novel"): reported apart, not in the overall score
+    novel = []
     names = assets.names()
     syn = {o.name: o.synonyms for o in assets.objects}
+    k = 0
+    while len(novel) < n_novel and k < 10000:
+        rng = scene_rng(seed, "novel", k, "eval")
+        scene = sample_scene(rng, names, "novel")
+        k += 1
+        if layout_of(scene) == "single":
+            novel.append((scene, caption(scene, rng, syn)))
+    novel_scores = []
+    for s in range(0, len(novel), batch):
+        chunk = novel[s:s + batch]
+        rec = text_to_image(backend, tok, [c for _, c in chunk], Draws.seeded(seed + 5000 + s, len(chunk), cfg.latent_shape), params)
+        novel_scores += [score_scene(im.transpose(1, 2, 0), sc, assets) for (sc, _), im in zip(chunk, rec["image"])]
+    novel_report = {c: _mean([x.get(c) for x in novel_scores]) for c in ("background", "position", "object")}
+    novel_report["n"] = len(novel)
+    # edits
     edit_rows, edit_items = [], []
     for k in range(n_edits):
         pair = sample_edit(scene_rng(seed, "heldout", k, "eval-edit"), names, "heldout", synonyms=syn)
@@ -115,7 +131,7 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
         "params": vars(params), "seconds_generation": round(t_gen, 1),
         "categories": categories, "overall": float(np.mean(scored)) if scored else None,
         "overall_without_text": _mean([v for k, v in categories.items() if k != "text"]),
-        "truth": truth, "edits": edits,
+        "truth": truth, "edits": edits, "novel_objects": novel_report,
         "notes": ["text is read by nearest sign template (fixed font, known words), not by OCR",
                   "edit 'done' rules are in modeling/eval/score.py; done_on_truth checks them on the true targets"],
         "items": per_item, "edit_items": edit_items,
@@ -138,12 +154,14 @@ def main(argv=None) -> None:
     ap.add_argument("--sign", type=int, default=24)
     ap.add_argument("--pair", type=int, default=8)
     ap.add_argument("--edits", type=int, default=24)
+    ap.add_argument("--novel", type=int, default=16, help="prompts with never-seen objects (reported apart)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
-    r = evaluate(args.bundle, args.out, args.single, args.count, args.sign, args.pair, args.edits, args.seed, args.batch, args.threads)
-    print(json.dumps({k: r[k] for k in ("categories", "overall", "overall_without_text", "truth", "edits", "seconds_generation")}, indent=1))
+    r = evaluate(args.bundle, args.out, args.single, args.count, args.sign, args.pair, args.edits, args.seed, args.batch, args.threads,
+                 n_novel=args.novel)
+    print(json.dumps({k: r[k] for k in ("categories", "overall", "overall_without_text", "truth", "edits", "novel_objects", "seconds_generation")}, indent=1))
 
 
 if __name__ == "__main__":

@@ -61,11 +61,12 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
     tok = train_text_tokenizer(prepared_folder(), cfg.text.vocab_size)
     export_bundle(model, tok, tmp_path / "bundle", log=lambda m: None)
     report = evaluate(tmp_path / "bundle", tmp_path / "eval", n_single=2, n_count=1, n_sign=1, n_pair=1, n_edits=2,
-                      batch=5, log=lambda m: None)
+                      batch=5, log=lambda m: None, n_novel=1)
     saved = json.loads((tmp_path / "eval" / "scores.json").read_text())
     assert saved["n_prompts"] == 5 and len(saved["items"]) == 5 and len(saved["edit_items"]) == 2
     assert saved["truth"]["background"] == 1.0 and saved["truth"]["position"] == 1.0 and saved["truth"]["text"] == 1.0
     assert saved["edits"]["done_on_truth"] == 1.0
+    assert saved["novel_objects"]["n"] == 1
     assert set(report["categories"]) == {"background", "position", "object", "count", "text"}
     assert (tmp_path / "eval" / "grid.png").stat().st_size > 0
 
