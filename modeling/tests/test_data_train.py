@@ -47,7 +47,7 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     torch.set_num_threads(2)
     out = tmp_path / "run"
     args = ["--preset", "cpu", "--out", str(out), "--seconds", "600", "--max-steps", "2", "--scenes", "96",
-            "--edits", "48", "--data", str(prepared_folder()), "--grid-steps", "2"]
+            "--edits", "48", "--data", str(prepared_folder()), "--grid-steps", "1", "--batch", "4"]
     R.main(args)
     summary = json.loads((out / "summary.json").read_text())
     assert {n: s["steps"] for n, s in summary["stages"].items()} == {"autoencoders": 2, "generator": 2, "edit": 2}

@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seconds", type=float, help="total training wall time over stages 1-3 (default: the preset's)")
     ap.add_argument("--data", type=Path, default=None, help="prepared data folder (default $ATELIER_DATA or modeling/.cache/atelier-data)")
     ap.add_argument("--max-steps", type=int, help="cap every stage at this many steps (tests)")
+    ap.add_argument("--batch", type=int, help="override every stage's batch size (tests)")
     ap.add_argument("--scenes", type=int, help="override the pool size (tests)")
     ap.add_argument("--edits", type=int, help="override the edit pool size (tests)")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing state.pt")
@@ -183,9 +184,11 @@ def main(argv: list[str] | None = None) -> None:
         preset.device = forced
     if preset.device == "cuda" and not torch.cuda.is_available():
         sys.exit("the gpu preset needs CUDA; set ATELIER_DEVICE=cpu to run it on the CPU anyway")
-    if args.max_steps:
-        for b in preset.stages.values():
+    for b in preset.stages.values():
+        if args.max_steps:
             b.max_steps = args.max_steps
+        if args.batch:
+            b.batch = args.batch
     if args.scenes:
         preset.scenes = args.scenes
     if args.edits:
