@@ -1,27 +1,74 @@
-import { useEffect, useState } from 'react';
-import type { AppInfo, HistoryItem, ModelBundleInfo } from '../src-shared/contract';
+// The studio: prompt panel, canvas with its tools, job queue, settings and history. It ties the
+// canvas document (undo history) to jobs: a job started here remembers what it started from, and its
+// result becomes the current image, a child of its source.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { DragEvent } from 'react';
+import type { AppInfo, HistoryItem, JobSubmission, ModelBundleInfo } from '../src-shared/contract';
 import { AtelierEvent } from '../src-shared/contract';
 import { atelier, describeError, unwrap } from './api/client';
-import { HistoryList } from './components/HistoryList';
+import type { CanvasImage, ResultRecord } from './canvas/document';
+import { canvasActions, currentOf, resultsOf, strokesOf } from './canvas/document';
+import { invertMask, maskedCount, rasterise } from './canvas/mask-raster';
+import { imageStroke } from './canvas/strokes';
+import type { Stroke } from './canvas/strokes';
+import { CanvasToolbar } from './components/CanvasToolbar';
+import type { CanvasCommands, Margins, Tool } from './components/CanvasView';
+import { CanvasView } from './components/CanvasView';
+import { HelpOverlay } from './components/HelpOverlay';
+import { HistoryGallery } from './components/HistoryGallery';
 import { JobsPanel } from './components/JobsPanel';
 import { PromptPanel } from './components/PromptPanel';
 import { SettingsPanel } from './components/SettingsPanel';
+import { useCanvasDocument } from './hooks/useCanvasDocument';
+import type { JobView } from './hooks/useJobs';
 import { useJobs } from './hooks/useJobs';
 import { useSettings } from './hooks/useSettings';
+import type { DraftPatch, Mode, PromptDraft } from './studio/draft';
+import { DEFAULT_DRAFT, MAX_SEED, describePatch, patchFromHistoryItem, patchFromImageParameters } from './studio/draft';
+import { fileToPng, maskFromFile, maskToPngDataUrl } from './studio/image-files';
+import { shortcutFor } from './studio/shortcuts';
 
 type SidePanel = 'jobs' | 'settings';
+
+/** What a job started from the canvas needs when its result arrives. */
+interface CanvasJob {
+  mode: Mode;
+  source: CanvasImage | null;
+}
+
+interface Notice {
+  text: string;
+  patch?: DraftPatch;
+}
+
+const modeLabel: Record<Mode, string> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', outpaint: 'Outpaint' };
 
 export function App() {
   const settings = useSettings();
   const jobs = useJobs();
+  const doc = useCanvasDocument();
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [models, setModels] = useState<ModelBundleInfo[]>([]);
   const [side, setSide] = useState<SidePanel>('jobs');
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const [draft, setDraft] = useState<PromptDraft>(DEFAULT_DRAFT);
+  const [submitting, setSubmitting] = useState(false);
+  const [tool, setTool] = useState<Tool>('brush');
+  const [brushSize, setBrushSize] = useState(8);
+  const [hardness, setHardness] = useState(1);
+  const [maskVisible, setMaskVisible] = useState(true);
+  const [compare, setCompare] = useState<number | null>(null);
+  const [outpaint, setOutpaint] = useState<Margins>({ left: 0, top: 0, right: 16, bottom: 0 });
+  const [help, setHelp] = useState(false);
+  const [historyKey, setHistoryKey] = useState(0);
+  const canvasJobs = useRef(new Map<string, CanvasJob>());
+  const reportedFailures = useRef(new Set<string>());
+  const commands = useRef<CanvasCommands>(null);
 
   useEffect(() => {
-    unwrap(atelier().app.info()).then(setInfo, (e: unknown) => setError(describeError(e)));
-    unwrap(atelier().models.list()).then(({ models: list }) => setModels(list), (e: unknown) => setError(describeError(e)));
+    unwrap(atelier().app.info()).then(setInfo, (e: unknown) => setError(`The studio cannot reach its core: ${describeError(e)}`));
+    unwrap(atelier().models.list()).then(({ models: list }) => setModels(list), (e: unknown) => setError(`Could not list the models: ${describeError(e)}`));
   }, []);
 
   const theme = settings.settings?.theme ?? 'system';
@@ -29,46 +76,250 @@ export function App() {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
 
-  // The stage shows the newest finished image, or a running job's preview when that is newer.
-  const [result, setResult] = useState<{ url: string; prompt: string; at: number } | null>(null);
-  useEffect(
-    () =>
-      jobs.onResult((job) => {
-        const ids = (job.result as { generationIds?: unknown } | undefined)?.generationIds;
-        const id = Array.isArray(ids) && typeof ids[0] === 'string' ? ids[0] : null;
-        if (!id) return;
-        unwrap(atelier().history.get({ id })).then((item) => {
-          const image = item.images.find((i) => i.role === 'output');
-          if (image) setResult({ url: image.url, prompt: item.prompt, at: job.createdAt });
-        }, (e: unknown) => setError(describeError(e)));
-      }),
-    [jobs],
-  );
-  // Only image jobs paint the stage (diagnostics previews stay in their job card).
-  const imageJobs = jobs.jobs.filter((job) => job.kind.startsWith('image.') && job.preview);
-  // An image opened through the host (desktop File menu) goes on the stage until the canvas takes it.
+  // The settings give the defaults until the person changes the fields.
+  const seededFromSettings = useRef(false);
+  useEffect(() => {
+    const s = settings.settings;
+    if (!s || seededFromSettings.current) return;
+    seededFromSettings.current = true;
+    setDraft((d) => ({ ...d, steps: s.defaultSteps, cfg: s.defaultCfg, seedLocked: s.seedMode !== 'random' }));
+  }, [settings.settings]);
+
+  const usable = models.filter((m) => m.problem === null);
+  const chosenModel = usable.find((m) => m.id === draft.model) ?? usable.find((m) => m.id === 'atelier-nano') ?? usable[0] ?? null;
+
+  const current = currentOf(doc.records);
+  const strokes = useMemo(() => strokesOf(doc.records), [doc.records]);
+  const results = useMemo(() => resultsOf(doc.records), [doc.records]);
+  const maskSize = current ?? chosenModel?.image ?? { width: 512, height: 512 };
+  const masked = useMemo(() => (current ? maskedCount(rasterise(strokes, current.width, current.height)) : 0), [strokes, current]);
+
+  const changeDraft = useCallback((patch: Partial<PromptDraft>) => setDraft((d) => ({ ...d, ...patch })), []);
+
+  // ---- images onto the canvas ----------------------------------------------------------------
+  const imageFromItem = useCallback(async (item: HistoryItem): Promise<CanvasImage | null> => {
+    const output = item.images.find((i) => i.role === 'output');
+    if (!output) return null;
+    let parentUrl: string | null = null;
+    if (item.parentId) {
+      try {
+        const parent = await unwrap(atelier().history.get({ id: item.parentId }));
+        parentUrl = parent.images.find((i) => i.role === 'output')?.url ?? null;
+      } catch {
+        parentUrl = null; // the parent was deleted: no compare, nothing else lost
+      }
+    }
+    return {
+      generationId: item.id, url: output.url, width: output.width ?? 0, height: output.height ?? 0,
+      label: item.prompt, parentId: item.parentId, parentUrl,
+    };
+  }, []);
+
+  const openItem = useCallback(async (item: HistoryItem) => {
+    const image = await imageFromItem(item);
+    if (!image) return setError(`History item "${item.prompt}" has no image to open.`);
+    canvasActions.setCurrent(doc.history, image);
+    setCompare(null);
+  }, [doc.history, imageFromItem]);
+
+  const reuse = useCallback((item: HistoryItem) => {
+    const patch = patchFromHistoryItem(item);
+    const model = usable.find((m) => m.name === item.modelName);
+    setDraft((d) => ({ ...d, ...patch, ...(model ? { model: model.id } : {}) }));
+    setNotice({ text: `Parameters of "${item.prompt}" are in the prompt panel.` });
+  }, [usable]);
+
+  const openFile = useCallback(async (file: File) => {
+    if (!file.type.startsWith('image/')) {
+      setError(`${file.name || 'That file'} is not an image (${file.type || 'unknown type'}); drop a PNG, JPEG or WebP.`);
+      return;
+    }
+    try {
+      const { png, width, height } = await fileToPng(file);
+      canvasActions.setCurrent(doc.history, { generationId: null, url: png, width, height, label: file.name, parentId: null, parentUrl: null }, 'open file');
+      setCompare(null);
+      if (file.type !== 'image/png') return setNotice({ text: `${file.name} opened (${width}×${height}). Only PNG files carry parameters.` });
+      const read = await unwrap(atelier().images.readParameters({ png }));
+      const patch = patchFromImageParameters(read);
+      setNotice(
+        patch
+          ? { text: `${file.name}: ${read.atelier ? 'Atelier' : 'A1111'} parameters found — "${patch.prompt ?? ''}" ${describePatch(patch)}`, patch }
+          : { text: `${file.name} opened (${width}×${height}); it carries no generation parameters.` },
+      );
+    } catch (e) {
+      setError(`Could not open ${file.name}: ${describeError(e)}`);
+    }
+  }, [doc.history]);
+
+  // The desktop File ▸ Open Image.
   useEffect(
     () =>
       atelier().events.on((raw) => {
         const event = AtelierEvent.safeParse(raw);
-        if (event.success && event.data.name === 'app.imageOpened') {
-          setResult({ url: event.data.data.png, prompt: event.data.data.name, at: Date.now() });
-        }
+        if (!event.success || event.data.name !== 'app.imageOpened') return;
+        const { name, png } = event.data.data;
+        void fetch(png).then((r) => r.blob()).then((blob) => openFile(new File([blob], name, { type: 'image/png' })));
       }),
-    [],
+    [openFile],
   );
-  const showHistoryItem = (item: HistoryItem) => {
-    const image = item.images.find((i) => i.role === 'output');
-    if (image) setResult({ url: image.url, prompt: item.prompt, at: Date.now() });
+
+  // ---- jobs --------------------------------------------------------------------------------
+  useEffect(
+    () =>
+      jobs.onResult((job) => {
+        const started = canvasJobs.current.get(job.jobId);
+        if (!started) return;
+        canvasJobs.current.delete(job.jobId);
+        const ids = (job.result as { generationIds?: unknown } | undefined)?.generationIds;
+        const id = Array.isArray(ids) && typeof ids[0] === 'string' ? ids[0] : null;
+        if (!id) return setError(`${modeLabel[started.mode]} finished but returned no image.`);
+        unwrap(atelier().history.get({ id })).then(async (item) => {
+          const image = await imageFromItem(item);
+          if (!image) return;
+          canvasActions.placeResult(doc.history, { ...image, parentUrl: started.source?.url ?? image.parentUrl });
+          setDraft((d) => (d.seedLocked ? d : { ...d, seed: item.seed }));
+          setHistoryKey((k) => k + 1);
+        }, (e: unknown) => setError(`The result could not be loaded: ${describeError(e)}`));
+      }),
+    [jobs, doc.history, imageFromItem],
+  );
+
+  // A failed canvas job is said once, in words.
+  useEffect(() => {
+    for (const job of jobs.jobs) {
+      const started = canvasJobs.current.get(job.jobId);
+      if (!started || reportedFailures.current.has(job.jobId)) continue;
+      if (job.state === 'failed') {
+        reportedFailures.current.add(job.jobId);
+        canvasJobs.current.delete(job.jobId);
+        setError(`${modeLabel[started.mode]} failed: ${job.message ?? 'no reason given'}`);
+      } else if (job.state === 'cancelled') {
+        canvasJobs.current.delete(job.jobId);
+      }
+    }
+  }, [jobs.jobs]);
+
+  const activeJob: JobView | undefined = jobs.jobs.find((j) => canvasJobs.current.has(j.jobId) && (j.state === 'running' || j.state === 'queued'));
+
+  const submit = useCallback(async () => {
+    const d = draft;
+    if (d.prompt.trim() === '') return setError('Write a prompt first.');
+    const base = {
+      prompt: d.prompt,
+      ...(d.negativePrompt.trim() ? { negativePrompt: d.negativePrompt } : {}),
+      seed: d.seedLocked ? d.seed : null,
+      steps: d.steps,
+      cfg: d.cfg,
+      ...(chosenModel ? { model: chosenModel.id } : {}),
+    };
+    let submission: JobSubmission;
+    if (d.mode === 'generate') submission = { kind: 'image.generate', params: base };
+    else {
+      if (!current) return setError(`${modeLabel[d.mode]} starts from the current image: open or generate one first.`);
+      const source = current.generationId ? { generationId: current.generationId } : { png: current.url };
+      const strength = d.strength < 1 ? { strength: d.strength } : {};
+      if (d.mode === 'edit') submission = { kind: 'image.edit', params: { ...base, source, ...strength } };
+      else if (d.mode === 'inpaint') {
+        const mask = rasterise(strokes, current.width, current.height);
+        if (maskedCount(mask) === 0) return setError('Paint the area to repaint on the canvas first (brush: B).');
+        submission = { kind: 'image.inpaint', params: { ...base, source, mask: maskToPngDataUrl(mask, current.width, current.height), ...strength } };
+      } else {
+        if (outpaint.left + outpaint.top + outpaint.right + outpaint.bottom === 0) return setError('Give the outpaint box at least one margin.');
+        submission = { kind: 'image.outpaint', params: { ...base, source, ...outpaint } };
+      }
+    }
+    setSubmitting(true);
+    setError(null);
+    try {
+      const jobId = await jobs.submit(submission);
+      canvasJobs.current.set(jobId, { mode: d.mode, source: d.mode === 'generate' ? null : current });
+      if (d.seedLocked && settings.settings?.seedMode === 'increment') setDraft((x) => ({ ...x, seed: (x.seed + 1) % (MAX_SEED + 1) }));
+    } catch (e) {
+      setError(`${modeLabel[d.mode]} could not start: ${describeError(e)}`);
+    } finally {
+      setSubmitting(false);
+    }
+  }, [draft, chosenModel, current, strokes, outpaint, jobs, settings.settings]);
+
+  // ---- mask commands -----------------------------------------------------------------------
+  const addStroke = useCallback((stroke: Stroke) => canvasActions.addStroke(doc.history, stroke), [doc.history]);
+  const invert = useCallback(() => {
+    if (!current) return;
+    const inverted = invertMask(rasterise(strokes, current.width, current.height));
+    canvasActions.replaceStrokes(doc.history, imageStroke(inverted, current.width, current.height), 'invert mask');
+  }, [current, strokes, doc.history]);
+  const loadMask = useCallback(async (file: File) => {
+    if (!current) return setError('Open an image before loading a mask for it.');
+    try {
+      const alpha = await maskFromFile(file, current.width, current.height);
+      canvasActions.replaceStrokes(doc.history, imageStroke(alpha, current.width, current.height), 'load mask');
+    } catch (e) {
+      setError(`Could not load the mask: ${describeError(e)}`);
+    }
+  }, [current, doc.history]);
+  const chooseResult = useCallback((r: ResultRecord) => canvasActions.setCurrent(doc.history, r.image, 'continue from result'), [doc.history]);
+
+  // ---- keyboard ----------------------------------------------------------------------------
+  const keyActions = useRef<Record<string, () => void>>({});
+  keyActions.current = {
+    generate: () => void submit(),
+    undo: () => doc.history.undo(),
+    redo: () => doc.history.redo(),
+    brush: () => setTool('brush'),
+    eraser: () => setTool('eraser'),
+    smaller: () => setBrushSize((s) => Math.max(1, Math.round(s / 1.25))),
+    larger: () => setBrushSize((s) => Math.min(256, Math.max(s + 1, Math.round(s * 1.25)))),
+    zoomIn: () => commands.current?.zoomBy(1.25),
+    zoomOut: () => commands.current?.zoomBy(1 / 1.25),
+    fit: () => commands.current?.fit(),
+    invert,
+    toggleMask: () => setMaskVisible((v) => !v),
+    compare: () => current?.parentUrl && setCompare((c) => (c === null ? 0.5 : null)),
+    help: () => setHelp((h) => !h),
+    close: () => setHelp(false),
   };
-  const previewing = imageJobs.find((job) => job.state === 'running' || job.state === 'queued') ?? imageJobs[0];
-  const stageImage = result && (!previewing || previewing.state !== 'running' || result.at >= previewing.createdAt)
-    ? { src: result.url, alt: result.prompt }
-    : previewing?.preview ? { src: previewing.preview, alt: 'latest preview' } : null;
-  const usable = models.filter((model) => model.problem === null);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      const typing = !!t && (t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || (t.tagName === 'INPUT' && !['range', 'checkbox', 'radio', 'button'].includes((t as HTMLInputElement).type)));
+      // Enter in the prompt is the prompt panel's own (Shift+Enter stays a new line).
+      const action = shortcutFor({ key: e.key, ctrl: e.ctrlKey || e.metaKey, shift: e.shiftKey, alt: e.altKey, typing });
+      if (!action) return;
+      e.preventDefault();
+      keyActions.current[action]?.();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  // ---- drag and drop -----------------------------------------------------------------------
+  const [dragging, setDragging] = useState(false);
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const file = e.dataTransfer.files[0];
+    if (file) void openFile(file);
+  };
+
+  const canCompare = !!current?.parentUrl;
+  useEffect(() => {
+    if (!canCompare) setCompare(null);
+  }, [canCompare]);
 
   return (
-    <div className="studio">
+    <div
+      className={dragging ? 'studio dragging' : 'studio'}
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes('Files')) {
+          e.preventDefault();
+          setDragging(true);
+        }
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
       <header className="topbar">
         <h1>Atelier</h1>
         <span className="muted model-name">
@@ -79,29 +330,107 @@ export function App() {
           <button type="button" className={side === 'settings' ? 'tab active' : 'tab'} onClick={() => setSide('settings')}>Settings</button>
         </nav>
       </header>
-      {error && <p className="error banner" role="alert">{error}</p>}
+      {error && (
+        <div className="error banner" role="alert" data-testid="error-banner">
+          <span>{error}</span>
+          <button type="button" className="link" onClick={() => setError(null)} aria-label="dismiss error">✕</button>
+        </div>
+      )}
+      {notice && (
+        <div className="notice banner" role="status" data-testid="notice">
+          <span>{notice.text}</span>
+          {notice.patch && (
+            <button type="button" onClick={() => { const patch = notice.patch!; setDraft((d) => ({ ...d, ...patch })); setNotice(null); }}>
+              Reuse parameters
+            </button>
+          )}
+          <button type="button" className="link" onClick={() => setNotice(null)} aria-label="dismiss notice">✕</button>
+        </div>
+      )}
       <main className="layout">
         <aside className="left">
-          <PromptPanel settings={settings.settings} jobs={jobs} models={models} />
+          <PromptPanel
+            draft={draft}
+            onChange={changeDraft}
+            onSubmit={() => void submit()}
+            models={models}
+            chosenModel={chosenModel}
+            executionProvider={settings.settings?.executionProvider ?? null}
+            onExecutionProvider={(ep) => void settings.save({ executionProvider: ep })}
+            hasImage={current !== null}
+            maskedPixels={masked}
+            outpaint={outpaint}
+            onOutpaint={setOutpaint}
+            busy={submitting}
+            error={null}
+          />
         </aside>
         <section className="stage" aria-label="Canvas">
-          {stageImage ? (
-            <img className="stage-image" src={stageImage.src} alt={stageImage.alt} data-testid="stage-image" />
-          ) : (
-            <div className="stage-empty">
-              <p>Write a prompt and press Generate.</p>
-              <p className="muted">The canvas arrives in a later version.</p>
-            </div>
-          )}
+          <CanvasToolbar
+            tool={tool} onTool={setTool}
+            brushSize={brushSize} onBrushSize={setBrushSize}
+            hardness={hardness} onHardness={setHardness}
+            maskVisible={maskVisible} onMaskVisible={setMaskVisible}
+            hasImage={current !== null} hasMask={strokes.length > 0}
+            onInvert={invert} onClearMask={() => canvasActions.clearMask(doc.history)} onLoadMask={(f) => void loadMask(f)}
+            canUndo={doc.history.canUndo} canRedo={doc.history.canRedo} undoLabel={doc.history.undoLabel}
+            onUndo={() => doc.history.undo()} onRedo={() => doc.history.redo()}
+            onZoom={(f) => commands.current?.zoomBy(f)} onFit={() => commands.current?.fit()}
+            canCompare={canCompare} compare={compare} onCompare={setCompare}
+            onHelp={() => setHelp(true)}
+          />
+          <CanvasView
+            current={current}
+            strokes={strokes}
+            results={results}
+            tool={tool}
+            brushSize={brushSize}
+            hardness={hardness}
+            maskVisible={maskVisible}
+            maskOpacity={0.6}
+            preview={activeJob?.preview ?? null}
+            emptySize={maskSize}
+            compare={canCompare ? compare : null}
+            outpaint={draft.mode === 'outpaint' ? outpaint : null}
+            onStroke={addStroke}
+            onChooseResult={chooseResult}
+            commandsRef={commands}
+          />
+          <div className="canvas-status muted" data-testid="canvas-status">
+            {activeJob ? (
+              <span className="active-job" data-testid="active-job" data-state={activeJob.state}>
+                {activeJob.state === 'queued' ? 'waiting in the queue…' : `${activeJob.stage || 'starting'} ${activeJob.total ? `${activeJob.done} / ${activeJob.total}` : ''}`}
+                <button type="button" onClick={() => jobs.cancel(activeJob.jobId).catch((e: unknown) => setError(`Could not cancel: ${describeError(e)}`))}>
+                  Cancel job
+                </button>
+              </span>
+            ) : current ? (
+              <span>{current.label} · {current.width}×{current.height}{current.generationId ? '' : ' · from a file'} · mask {masked} px</span>
+            ) : (
+              <span>Write a prompt and press Enter, or drop an image here.</span>
+            )}
+          </div>
         </section>
         <aside className="right">
           {side === 'jobs' ? <JobsPanel jobs={jobs} /> : <SettingsPanel state={settings} jobs={jobs} />}
-          <HistoryList jobs={jobs} onSelect={showHistoryItem} />
+          <HistoryGallery
+            jobs={jobs}
+            models={models}
+            refreshKey={historyKey}
+            currentId={current?.generationId ?? null}
+            onOpen={(item) => void openItem(item)}
+            onReuse={reuse}
+            onDeleted={() => setHistoryKey((k) => k + 1)}
+          />
         </aside>
       </main>
       <footer className="statusbar muted">
         {info ? `Atelier ${info.version} · data in ${info.dataDir}` : 'connecting…'}
+        <span className="spacer" />
+        <button type="button" className="link" onClick={() => setHelp(true)}>Shortcuts (?)</button>
       </footer>
+      {help && <HelpOverlay onClose={() => setHelp(false)} />}
+      {dragging && <div className="drop-hint">Drop an image to open it</div>}
     </div>
   );
 }

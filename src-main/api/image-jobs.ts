@@ -9,12 +9,14 @@ import type { Core } from './core';
 import { readSettings } from './handlers/settings';
 import { findModelBundles } from './handlers/models';
 
-type ImageSubmission = Extract<JobSubmission, { kind: 'image.generate' | 'image.edit' | 'image.inpaint' }>;
+type ImageSubmission = Extract<JobSubmission, { kind: 'image.generate' | 'image.edit' | 'image.inpaint' | 'image.outpaint' }>;
 
 const generationKind: Record<ImageSubmission['kind'], GenerationKind> = {
   'image.generate': 't2i',
   'image.edit': 'edit',
   'image.inpaint': 'inpaint',
+  // The store has no outpaint kind: an outpaint is an inpaint of the grown margins (params.outpaint says so).
+  'image.outpaint': 'inpaint',
 };
 
 /** What the engine's image handlers return (src-main/jobs/handlers/generate.ts), as far as we use it. */
@@ -121,6 +123,7 @@ export class ImageJobs {
           width: image.width,
           height: image.height,
           ...('strength' in p && p.strength !== undefined ? { strength: p.strength } : {}),
+          ...(submission.kind === 'image.outpaint' ? { outpaint: { left: submission.params.left, top: submission.params.top, right: submission.params.right, bottom: submission.params.bottom } } : {}),
           executionProvider: result.executionProvider ?? job.executionProvider,
           ...(image.metadata === undefined ? {} : { metadata: image.metadata }),
         },

@@ -42,7 +42,17 @@ export const EditParams = GenerateParams.extend({
 /** White pixels of the mask are repainted. */
 export const InpaintParams = EditParams.extend({ mask: PngDataUrl });
 
-export const JobKind = z.enum(['diagnostics.count', 'image.generate', 'image.edit', 'image.inpaint']);
+const Margin = z.int().min(0).max(4096);
+/** The image grows by these margins (pixels); the new area is generated, the old pixels stay. */
+export const OutpaintParams = GenerateParams.extend({
+  source: ImageSource,
+  left: Margin,
+  top: Margin,
+  right: Margin,
+  bottom: Margin,
+});
+
+export const JobKind = z.enum(['diagnostics.count', 'image.generate', 'image.edit', 'image.inpaint', 'image.outpaint']);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobSubmission = z.discriminatedUnion('kind', [
@@ -50,6 +60,7 @@ export const JobSubmission = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('image.generate'), params: GenerateParams }),
   z.strictObject({ kind: z.literal('image.edit'), params: EditParams }),
   z.strictObject({ kind: z.literal('image.inpaint'), params: InpaintParams }),
+  z.strictObject({ kind: z.literal('image.outpaint'), params: OutpaintParams }),
 ]);
 export type JobSubmission = z.infer<typeof JobSubmission>;
 

@@ -155,8 +155,18 @@ async function inpaint(params: unknown, ctx: JobContext): Promise<ImageJobResult
   return finish(engine, result, p);
 }
 
+async function outpaint(params: unknown, ctx: JobContext): Promise<ImageJobResult> {
+  const p = params as ImageJobParams & { left?: number; top?: number; right?: number; bottom?: number };
+  const image = resolveJobImage(p.source, 'the source image');
+  const engine = await engineFor(p);
+  ctx.signal.throwIfAborted();
+  const result = await engine.outpaint({ ...engineOptions(p, ctx), image, left: p.left, top: p.top, right: p.right, bottom: p.bottom });
+  return finish(engine, result, p);
+}
+
 export const handlers: HandlerTable = {
   'image.generate': generate,
   'image.edit': edit,
   'image.inpaint': inpaint,
+  'image.outpaint': outpaint,
 };

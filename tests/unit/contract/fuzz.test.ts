@@ -137,6 +137,14 @@ const imageSamples: RouteSample[] = [
       { path: ['params', 'mask'], required: true, bad: fc.constantFrom('', 'data:image/png,raw', 'javascript:alert(1)') },
     ],
   },
+  {
+    valid: { kind: 'image.outpaint', params: { ...generateValid, source: { generationId: UUID }, left: 0, top: 8, right: 16, bottom: 0 } },
+    fields: [
+      ...generateParams(['params']),
+      { path: ['params', 'source', 'generationId'], required: true, bad: notUuid },
+      ...(['left', 'top', 'right', 'bottom'] as const).map((side) => ({ path: ['params', side], required: true, bad: intOutside(0, 4096) })),
+    ],
+  },
 ];
 
 /** A value of a different JS type than `value` (never null/undefined, which some fields accept). */

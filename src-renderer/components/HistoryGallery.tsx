@@ -1,0 +1,195 @@
+// The history gallery: thumbnails, full-text search over prompts, favourites, filters by model and
+// date, delete (files removed too), the lineage of an edit chain as a tree, "reuse parameters" and
+// "open in the canvas".
+import { useCallback, useEffect, useState } from 'react';
+import type { HistoryItem, HistoryQuery, ModelBundleInfo } from '../../src-shared/contract';
+import { atelier, describeError, unwrap } from '../api/client';
+import type { JobsState } from '../hooks/useJobs';
+import type { LineageNode } from '../studio/lineage';
+import { buildLineageTree } from '../studio/lineage';
+
+type DateFilter = 'any' | 'today' | 'week' | 'month';
+const DAY = 24 * 60 * 60 * 1000;
+
+function fromFor(filter: DateFilter, now = Date.now()): number | undefined {
+  if (filter === 'today') {
+    const d = new Date(now);
+    d.setHours(0, 0, 0, 0);
+    return d.getTime();
+  }
+  if (filter === 'week') return now - 7 * DAY;
+  if (filter === 'month') return now - 30 * DAY;
+  return undefined;
+}
+
+const outputOf = (item: HistoryItem) => item.images.find((i) => i.role === 'output');
+
+interface HistoryGalleryProps {
+  jobs: JobsState;
+  models: ModelBundleInfo[];
+  /** Bumped by the studio when history changed elsewhere (a result placed, an item deleted). */
+  refreshKey: number;
+  currentId: string | null;
+  onOpen(item: HistoryItem): void;
+  onReuse(item: HistoryItem): void;
+  onDeleted(item: HistoryItem): void;
+}
+
+export function HistoryGallery(props: HistoryGalleryProps) {
+  const { jobs } = props;
+  const [items, setItems] = useState<HistoryItem[]>([]);
+  const [text, setText] = useState('');
+  const [favouritesOnly, setFavouritesOnly] = useState(false);
+  const [model, setModel] = useState('');
+  const [date, setDate] = useState<DateFilter>('any');
+  const [error, setError] = useState<string | null>(null);
+  const [lineage, setLineage] = useState<{ of: string; tree: LineageNode<HistoryItem> } | null>(null);
+  const [loaded, setLoaded] = useState(false);
+
+  const load = useCallback(async () => {
+    const from = fromFor(date);
+    const query: HistoryQuery = {
+      limit: 60,
+      ...(text.trim() ? { text: text.trim() } : {}),
+      ...(favouritesOnly ? { favourite: true } : {}),
+      ...(model ? { model } : {}),
+      ...(from !== undefined ? { from } : {}),
+    };
+    try {
+      const page = await unwrap(atelier().history.list(query));
+      setItems(page.items);
+      setError(null);
+    } catch (e) {
+      setError(`Could not load the history: ${describeError(e)}`);
+    } finally {
+      setLoaded(true);
+    }
+  }, [text, favouritesOnly, model, date]);
+
+  useEffect(() => {
+    const timer = setTimeout(() => void load(), text ? 120 : 0); // typing settles before the search runs
+    return () => clearTimeout(timer);
+  }, [load, text, props.refreshKey]);
+  useEffect(() => jobs.onResult(() => void load()), [jobs, load]);
+
+  async function toggleFavourite(item: HistoryItem) {
+    try {
+      const updated = await unwrap(atelier().history.setFavourite({ id: item.id, favourite: !item.favourite }));
+      setItems((current) => current.map((i) => (i.id === updated.id ? updated : i)));
+    } catch (e) {
+      setError(`Could not change the favourite: ${describeError(e)}`);
+    }
+  }
+
+  async function remove(item: HistoryItem) {
+    try {
+      await unwrap(atelier().history.delete({ id: item.id }));
+      setItems((current) => current.filter((i) => i.id !== item.id));
+      if (lineage) setLineage(null);
+      props.onDeleted(item);
+    } catch (e) {
+      setError(`Could not delete: ${describeError(e)}`);
+    }
+  }
+
+  async function showLineage(item: HistoryItem) {
+    if (lineage?.of === item.id) return setLineage(null);
+    try {
+      const first = await unwrap(atelier().history.lineage({ id: item.id }));
+      const root = first.ancestors[first.ancestors.length - 1] ?? item;
+      const all = root.id === item.id ? first : await unwrap(atelier().history.lineage({ id: root.id }));
+      setLineage({ of: item.id, tree: buildLineageTree(root, all.descendants) });
+    } catch (e) {
+      setError(`Could not load the lineage: ${describeError(e)}`);
+    }
+  }
+
+  // Model names in history are the bundle's name; offer those seen plus the installed ones.
+  const modelNames = [...new Set([...props.models.map((m) => m.name), ...items.map((i) => i.modelName)])].sort();
+
+  return (
+    <section className="panel history-panel" aria-label="History">
+      <h2>History</h2>
+      <div className="history-filters">
+        <input type="search" placeholder="Search prompts" value={text} onChange={(e) => setText(e.target.value)} aria-label="Search prompts" />
+        <div className="row">
+          <select aria-label="Filter by model" value={model} onChange={(e) => setModel(e.target.value)}>
+            <option value="">all models</option>
+            {modelNames.map((name) => <option key={name} value={name}>{name}</option>)}
+          </select>
+          <select aria-label="Filter by date" value={date} onChange={(e) => setDate(e.target.value as DateFilter)}>
+            <option value="any">any time</option>
+            <option value="today">today</option>
+            <option value="week">last 7 days</option>
+            <option value="month">last 30 days</option>
+          </select>
+          <label className="inline">
+            <input type="checkbox" checked={favouritesOnly} onChange={(e) => setFavouritesOnly(e.target.checked)} /> ★ only
+          </label>
+        </div>
+      </div>
+      {error && <p className="error" role="alert">{error}</p>}
+      {lineage && (
+        <div className="lineage" data-testid="lineage" aria-label="Lineage">
+          <div className="lineage-head">
+            <strong>Lineage</strong>
+            <button type="button" className="link" onClick={() => setLineage(null)}>close</button>
+          </div>
+          <LineageTree node={lineage.tree} selected={lineage.of} currentId={props.currentId} onOpen={props.onOpen} />
+        </div>
+      )}
+      {items.length === 0 ? <p className="muted">{loaded ? 'Nothing here yet.' : 'Loading…'}</p> : (
+        <ul className="history-grid">
+          {items.map((item) => {
+            const image = outputOf(item);
+            return (
+              <li key={item.id} className={item.id === props.currentId ? 'history-item current' : 'history-item'} data-testid="history-item" data-id={item.id}>
+                {image ? (
+                  <button type="button" className="thumb" onClick={() => props.onOpen(item)} aria-label={`open ${item.prompt}`} title="Open in the canvas">
+                    <img src={image.url} alt="" loading="lazy" />
+                  </button>
+                ) : <div className="thumb-placeholder">{item.status}</div>}
+                <div className="history-text">
+                  <p className="history-prompt" title={item.prompt}>{item.prompt}</p>
+                  <p className="muted small">
+                    {item.kind} · seed {item.seed} · {item.modelName}
+                  </p>
+                  <div className="history-actions">
+                    <button type="button" className={item.favourite ? 'star on' : 'star'} aria-label="favourite" aria-pressed={item.favourite} onClick={() => toggleFavourite(item)}>★</button>
+                    <button type="button" aria-label="reuse parameters" title="Reuse parameters" onClick={() => props.onReuse(item)}>↺</button>
+                    <button type="button" aria-label="lineage" title="Show the edit chain" onClick={() => showLineage(item)}>⑂</button>
+                    <button type="button" aria-label="delete" title="Delete (the file too)" onClick={() => remove(item)}>✕</button>
+                  </div>
+                </div>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function LineageTree({ node, selected, currentId, onOpen }: { node: LineageNode<HistoryItem>; selected: string; currentId: string | null; onOpen(item: HistoryItem): void }) {
+  const image = outputOf(node.item);
+  return (
+    <ul className="lineage-tree">
+      <li>
+        <button
+          type="button"
+          className={['lineage-node', node.item.id === selected ? 'selected' : '', node.item.id === currentId ? 'current' : ''].join(' ')}
+          onClick={() => onOpen(node.item)}
+          data-testid="lineage-node"
+          data-id={node.item.id}
+          title={`${node.item.kind}: ${node.item.prompt}`}
+        >
+          {image && <img src={image.url} alt="" />}
+          <span>{node.item.kind}: {node.item.prompt}</span>
+        </button>
+        {node.children.length > 0 && node.children.map((child) => (
+          <LineageTree key={child.item.id} node={child} selected={selected} currentId={currentId} onOpen={onOpen} />
+        ))}
+      </li>
+    </ul>
+  );
+}

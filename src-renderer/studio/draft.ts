@@ -1,0 +1,88 @@
+// What the prompt panel holds, and how "reuse parameters" fills it from a history item or from the
+// parameters read out of a dropped PNG (A1111 text or Atelier's JSON). Pure module (no DOM).
+import type { HistoryItem, ImageParameters } from '../../src-shared/contract';
+
+export type Mode = 'generate' | 'edit' | 'inpaint' | 'outpaint';
+
+export interface PromptDraft {
+  mode: Mode;
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  /** Locked: the seed field is used as is; unlocked: a fresh random seed per job. */
+  seedLocked: boolean;
+  steps: number;
+  cfg: number;
+  /** Edit/inpaint: how far the result may move from the source (1 = ignore it). */
+  strength: number;
+  /** A model bundle id; '' picks the default. */
+  model: string;
+}
+
+export const MAX_SEED = 0xffff_ffff;
+
+export const DEFAULT_DRAFT: PromptDraft = {
+  mode: 'generate', prompt: '', negativePrompt: '', seed: 0, seedLocked: false, steps: 20, cfg: 4.5, strength: 1, model: '',
+};
+
+const clampInt = (v: number, min: number, max: number) => Math.min(max, Math.max(min, Math.trunc(v)));
+const num = (v: unknown): number | null => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  return Number.isFinite(n) ? n : null;
+};
+
+/** The parts of a draft a set of parameters changes (unknown values leave the field as it was). */
+export type DraftPatch = Partial<Omit<PromptDraft, 'mode'>>;
+
+export function patchFromHistoryItem(item: HistoryItem): DraftPatch {
+  const patch: DraftPatch = { prompt: item.prompt, negativePrompt: item.negativePrompt, seedLocked: true };
+  if (Number.isFinite(item.seed)) patch.seed = clampInt(item.seed, 0, MAX_SEED);
+  const steps = num(item.params.steps);
+  if (steps !== null) patch.steps = clampInt(steps, 1, 200);
+  const cfg = num(item.params.cfg);
+  if (cfg !== null) patch.cfg = Math.min(30, Math.max(0, cfg));
+  const strength = num(item.params.strength);
+  if (strength !== null) patch.strength = Math.min(1, Math.max(0, strength));
+  return patch;
+}
+
+/** Parameters from a PNG: Atelier's JSON wins (it is complete), else the A1111 text. */
+export function patchFromImageParameters(read: ImageParameters): DraftPatch | null {
+  const a = read.atelier;
+  if (a && typeof a.prompt === 'string') {
+    const patch: DraftPatch = { prompt: a.prompt, negativePrompt: '', seedLocked: true };
+    const seed = num(a.seed);
+    if (seed !== null) patch.seed = clampInt(seed, 0, MAX_SEED);
+    const steps = num(a.steps);
+    if (steps !== null) patch.steps = clampInt(steps, 1, 200);
+    const cfg = num(a.cfg_scale);
+    if (cfg !== null) patch.cfg = Math.min(30, Math.max(0, cfg));
+    const strength = num(a.strength);
+    if (strength !== null) patch.strength = Math.min(1, Math.max(0, strength));
+    return patch;
+  }
+  const p = read.parameters;
+  if (!p) return null;
+  const patch: DraftPatch = { prompt: p.prompt, negativePrompt: p.negativePrompt };
+  const seed = num(p.params.Seed);
+  if (seed !== null && seed >= 0) {
+    patch.seed = clampInt(seed, 0, MAX_SEED);
+    patch.seedLocked = true;
+  }
+  const steps = num(p.params.Steps);
+  if (steps !== null) patch.steps = clampInt(steps, 1, 200);
+  const cfg = num(p.params['CFG scale']);
+  if (cfg !== null) patch.cfg = Math.min(30, Math.max(0, cfg));
+  const strength = num(p.params['Denoising strength']);
+  if (strength !== null) patch.strength = Math.min(1, Math.max(0, strength));
+  return patch;
+}
+
+/** A one-line summary of the parameters found, for the drop notice. */
+export function describePatch(patch: DraftPatch): string {
+  const parts: string[] = [];
+  if (patch.seed !== undefined) parts.push(`seed ${patch.seed}`);
+  if (patch.steps !== undefined) parts.push(`${patch.steps} steps`);
+  if (patch.cfg !== undefined) parts.push(`CFG ${patch.cfg}`);
+  return parts.join(' · ');
+}
