@@ -163,7 +163,13 @@ async function main(): Promise<void> {
   let torch: Record<string, unknown> | null = null;
   let torchError: string | undefined;
   if (!values['no-torch']) {
-    const py = spawnSync(PYTHON, ['-c', TORCH_SCRIPT, model, String(runs), steps ? String(steps) : '', String(threads), PROMPT, values.checkpoint ?? ''], { cwd: root, encoding: 'utf8' });
+    const py = spawnSync(PYTHON, ['-c', TORCH_SCRIPT, model, String(runs), steps ? String(steps) : '', String(threads), PROMPT, values.checkpoint ?? ''], {
+      cwd: root,
+      encoding: 'utf8',
+      // Like the engine's sessions, PyTorch's OpenMP threads sleep instead of spinning, so a busy
+      // machine slows both the same way.
+      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    });
     if (py.status === 0) torch = JSON.parse(py.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
     else torchError = (py.stderr || py.stdout).trim().split('\n').slice(-3).join(' | ');
   }

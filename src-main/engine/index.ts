@@ -16,4 +16,6 @@ export type { A1111Parameters } from './image/a1111';
 export { SAMPLER_NAMES } from './scheduler/flow-match';
 export type { SamplerName } from './scheduler/flow-match';
 export { ENGINE_VERSION } from './version';
+export { loraInputs, loraTargets, checkLoraFits } from './diffusion/lora';
+export type { AppliedLora, LoraWeights, LoraTarget } from './diffusion/lora';
 export { defaultModelDir, listModels } from './models';

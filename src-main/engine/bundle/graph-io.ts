@@ -26,6 +26,11 @@ export function expectedGraphIo(role: GraphRole, m: BundleManifest): GraphIo {
       return { inputs: ['hidden'], outputs: ['cond'] };
     case 'dit':
       return { inputs: ['latents', 'timestep', 'cond', 'ref_latents'], outputs: ['velocity'] };
+    case 'dit_lora':
+      return {
+        inputs: ['latents', 'timestep', 'cond', 'ref_latents', ...(m.lora?.targets ?? []).flatMap((t) => [`lora_down_${t.index}`, `lora_up_${t.index}`])],
+        outputs: ['velocity'],
+      };
     case 'vae_encoder':
       return { inputs: ['image'], outputs: ['latents'] };
     case 'vae_decoder':

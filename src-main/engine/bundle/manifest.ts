@@ -28,7 +28,15 @@ export const GRAPH_ROLES = [
   'image_tokenizer_encoder',
   'image_tokenizer_decoder',
 ] as const;
-export type GraphRole = (typeof GRAPH_ROLES)[number];
+/** Optional roles: present only in bundles that carry LoRA graphs (docs/bundle-spec.md, issue 7). */
+export const LORA_GRAPH_ROLE = 'dit_lora';
+export type GraphRole = (typeof GRAPH_ROLES)[number] | typeof LORA_GRAPH_ROLE;
+
+const loraSpec = z.object({
+  network: z.literal('lora'),
+  targets: z.array(z.object({ index: int.nonnegative(), key: z.string().min(1), module: z.string().min(1), in: positiveInt, out: positiveInt })),
+  train: z.object({ batch: positiveInt, max_rank: positiveInt }),
+});
 
 export const manifestSchema = z.object({
   format: z.literal('atelier-bundle'),
@@ -95,6 +103,7 @@ export const manifestSchema = z.object({
     }),
   }),
   graphs: z.record(z.string(), graphSpec),
+  lora: loraSpec.optional(),
   files: z.array(z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: int.nonnegative() })),
 });
 

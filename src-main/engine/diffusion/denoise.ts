@@ -7,6 +7,7 @@ import type { SessionPool } from '../bundle/sessions';
 import type { TensorLedger } from '../runtime/ledger';
 import type { SamplerName } from '../scheduler/flow-match';
 import { flowMatchSigmas, stepperFor } from '../scheduler/flow-match';
+import type { LoraInput } from './lora';
 
 export interface LatentBlend {
   /** Per latent cell, 1 = regenerate, 0 = keep; [h·w], shared by every channel and batch item. */
@@ -32,6 +33,8 @@ export interface DenoiseRequest {
   blend?: LatentBlend;
   /** Start at sigmas[startIndex] from x = (1 − σ)·init + σ·noise (variations / img2img). */
   init?: { latents: Float32Array; startIndex: number };
+  /** LoRA inputs (lora.ts): run the `dit_lora` graph with them instead of `dit`. */
+  lora?: Record<string, LoraInput>;
   signal?: AbortSignal;
   onStep?: (done: number, total: number, x: Float32Array) => Promise<void> | void;
 }
@@ -101,10 +104,11 @@ export async function denoise(
       timestep: ledger.track(new ort.Tensor('float32', new Float32Array(rows).fill(sigma), [rows])),
       cond: ledger.track(new ort.Tensor('float32', condData, [rows, nCond, condDim])),
       ref_latents: ledger.track(new ort.Tensor('float32', refData, [rows, C, h, w])),
-    };
+    } as Record<string, ort.Tensor>;
+    for (const [name, t] of Object.entries(req.lora ?? {})) feeds[name] = ledger.track(new ort.Tensor('float32', t.data, t.dims));
     let out: Record<string, ort.Tensor> = {};
     try {
-      out = await sessions.run('dit', feeds, ledger);
+      out = await sessions.run(req.lora ? 'dit_lora' : 'dit', feeds, ledger);
       evals++;
       const v = out['velocity']!.data as Float32Array;
       if (!guided) return Float32Array.from(v);

@@ -10,6 +10,7 @@ import { Rng } from '../sampler/rng';
 import type { UniformSource } from '../ar/decode';
 import { generateCodes } from '../ar/decode';
 import { denoise, latentSize } from '../diffusion/denoise';
+import { loraInputs } from '../diffusion/lora';
 import type { LatentBlend } from '../diffusion/denoise';
 import { decodeCodes, decodeLatents, encodeCodes, encodeLatents, latentRgbPreview } from '../diffusion/vae';
 import { planarToRgb } from '../image/pixels';
@@ -212,6 +213,8 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
     sampler,
     blend,
     init,
+    // LoRAs switch the DiT to the dit_lora graph; weight-0 LoRAs are dropped, none left = plain dit.
+    lora: opts.loras?.some((l) => l.weight !== 0) ? loraInputs(m, opts.loras) : undefined,
     signal,
     onStep: async (done, total, x) => {
       progress({ stage: 'dit', done, total });

@@ -3,6 +3,7 @@ import type { ImageInput } from '../image/io';
 import type { GrayImage } from './mask';
 import type { AtelierMetadata } from '../image/metadata';
 import type { RgbImage } from '../image/pixels';
+import type { AppliedLora } from '../diffusion/lora';
 
 export type Stage = 'encode' | 'ar' | 'dit' | 'decode';
 
@@ -36,6 +37,8 @@ export interface GenerateOptions {
   topP?: number;
   /** AR classifier-free guidance against the empty prompt; default 1 (off). */
   arCfgScale?: number;
+  /** LoRAs applied to the DiT (needs a bundle with LoRA graphs); changing them needs no reload. */
+  loras?: AppliedLora[];
   signal?: AbortSignal;
   onProgress?: (p: ProgressEvent) => void;
   onPreview?: (p: PreviewEvent) => void | Promise<void>;

@@ -31,6 +31,7 @@ export function autoCandidates(platform: NodeJS.Platform = process.platform): Co
  * library next to the binding. Checking for it first avoids a noisy failed load on machines without it.
  */
 function providerLibraryMissing(provider: ConcreteProvider): string | null {
+  if (provider === 'webgpu') return vulkanMissing();
   if (provider !== 'cuda') return null;
   try {
     const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
@@ -40,6 +41,14 @@ function providerLibraryMissing(provider: ConcreteProvider): string | null {
   } catch {
     return null;
   }
+}
+
+/** On Linux, WebGPU runs on Vulkan: without the Vulkan loader it cannot start (and Dawn prints warnings). */
+function vulkanMissing(): string | null {
+  if (process.platform !== 'linux') return null;
+  const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu', '/lib64'];
+  const extra = (process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter(Boolean);
+  return [...extra, ...dirs].some((d) => existsSync(path.join(d, 'libvulkan.so.1'))) ? null : 'no Vulkan loader (libvulkan.so.1) on this system';
 }
 
 export interface SessionConfig {
