@@ -1,5 +1,5 @@
 export { Rng, splitmix32, seedToUint32 } from './rng';
-export { ImageCodeMask, Temperature, TopK, mixGuidance, applyProcessors, rankFinite } from './logits';
+export { ImageCodeMask, Temperature, TopK, mixGuidance, applyProcessors } from './logits';
 export type { LogitsProcessor } from './logits';
 export { pairwiseSum, nucleusDistribution, pickWithUniform, argmax, sampleToken } from './categorical';
 export type { SortedDistribution, TokenSamplerOptions } from './categorical';

@@ -40,14 +40,6 @@ export class Temperature implements LogitsProcessor {
   }
 }
 
-/** Ids with a finite score, ordered by (score desc, id asc). */
-export function rankFinite(scores: Float64Array): number[] {
-  const ids: number[] = [];
-  for (let i = 0; i < scores.length; i++) if (scores[i]! > -Infinity) ids.push(i);
-  ids.sort((a, b) => scores[b]! - scores[a]! || a - b);
-  return ids;
-}
-
 /** Keeps the k largest scores (ties broken by lower id); k = 0 keeps all. */
 export class TopK implements LogitsProcessor {
   readonly name = 'top-k';
