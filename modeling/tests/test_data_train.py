@@ -57,6 +57,8 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     assert model.cfg.vae.scaling_factor != 1.0  # fitted after stage 1, saved with the weights
     hist = json.loads((out / "history.json").read_text())
     assert {h["stage"] for h in hist} == {"autoencoders", "generator", "edit"}
+    edit_keys = {k for h in hist if h["stage"] == "edit" for k in h}
+    assert {"edit_ar_ce", "edit_flow", "t2i_ar_ce", "t2i_flow"} <= edit_keys
     assert all(np.isfinite(v) for h in hist for k, v in h.items() if k not in ("stage",))
     # Resume with a higher step cap: each stage continues from its saved step instead of restarting.
     state = torch.load(out / "state.pt", weights_only=False)

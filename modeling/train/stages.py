@@ -77,9 +77,9 @@ def run_stage(ctx: Context, progress: StageProgress, budget: StageBudget, opt: t
     ctx.log(f"[{progress.stage}] start at step {progress.step}, {progress.elapsed:.0f}/{seconds:.0f}s, batch {budget.batch}, lr {budget.lr}")
     t_last = time.perf_counter()
     last_ckpt = last_grid = progress.elapsed
-    sums: dict[str, float] = {}
-    n_sum = 0
-    log_every = 10  # losses are read back (a device sync) every 10th step and averaged
+    sums: dict[str, torch.Tensor] = {}
+    counts: dict[str, int] = {}
+    log_every = 25  # mean losses are read back (a device sync) every 25 steps into the history
     print_every_s, last_print = 10.0, progress.elapsed
     while progress.elapsed < seconds and progress.step < budget.max_steps:
         lr = lr_at(budget.lr, progress.elapsed / seconds, progress.step)
@@ -92,17 +92,16 @@ def run_stage(ctx: Context, progress: StageProgress, budget: StageBudget, opt: t
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         progress.step += 1
-        if progress.step % log_every == 0 or progress.step == 1:
-            for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            n_sum += 1
+        for k, v in losses.items():  # summed on the device: no sync until the history is written
+            sums[k] = sums.get(k, 0.0) + v.detach().float()
+            counts[k] = counts.get(k, 0) + 1
         now = time.perf_counter()
         progress.elapsed += now - t_last
         t_last = now
-        if n_sum and (progress.step % (log_every * 5) == 0 or progress.step == 1):
-            means = {k: v / n_sum for k, v in sums.items()}
+        if progress.step % log_every == 0 or progress.step == 1:
+            means = {k: float(v) / counts[k] for k, v in sums.items()}
             ctx.history.append({"stage": progress.stage, "step": progress.step, "elapsed": round(progress.elapsed, 2), "lr": lr, **means})
-            sums, n_sum = {}, 0
+            sums, counts = {}, {}
             if progress.elapsed - last_print >= print_every_s or progress.step == 1:
                 last_print = progress.elapsed
                 ctx.log(f"[{progress.stage}] step {progress.step} {progress.elapsed:.0f}/{seconds:.0f}s "
@@ -116,6 +115,9 @@ def run_stage(ctx: Context, progress: StageProgress, budget: StageBudget, opt: t
             ctx.on_grid(progress.stage)
             last_grid = progress.elapsed
             t_last = time.perf_counter()
+    if sums:  # the last partial window
+        ctx.history.append({"stage": progress.stage, "step": progress.step, "elapsed": round(progress.elapsed, 2),
+                            "lr": lr, **{k: float(v) / counts[k] for k, v in sums.items()}})
     progress.done = True
     ctx.log(f"[{progress.stage}] done: {progress.step} steps in {progress.elapsed:.0f}s "
             f"({progress.step / max(progress.elapsed, 1e-9):.2f} steps/s)")
