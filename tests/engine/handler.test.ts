@@ -62,6 +62,16 @@ test('image.inpaint takes PNG data URLs (as the contract sends them) and keeps u
   assert.ok(r.notices.some((n) => /negative prompts are not used/.test(n)));
 });
 
+test('image.outpaint grows the canvas by the margins and keeps the source pixels', async () => {
+  const { ctx } = recordingContext();
+  const source = await gradientPng(24, 24);
+  const r = (await handlers['image.outpaint']!({ prompt: 'more', seed: 1, steps: 2, cfg: 1, modelDir: FIXTURE_BUNDLE, executionProvider: 'cpu', source: { png: dataUrl(source) }, left: 4, right: 4, top: 0, bottom: 8 } as never, ctx)) as ImageJobResult;
+  assert.deepEqual([r.images[0]!.width, r.images[0]!.height], [32, 32]);
+  const { data: out } = await sharp(r.images[0]!.png).raw().toBuffer({ resolveWithObject: true });
+  const { data: orig } = await sharp(source).raw().toBuffer({ resolveWithObject: true });
+  for (let y = 0; y < 24; y++) assert.deepEqual(out.subarray((y * 32 + 4) * 3, (y * 32 + 28) * 3), orig.subarray(y * 24 * 3, (y + 1) * 24 * 3));
+});
+
 test('image.edit honours cancellation through ctx.signal', async () => {
   const ac = new AbortController();
   const { ctx } = recordingContext(ac.signal);
