@@ -1,0 +1,125 @@
+// Dataset items → what the gradient graph consumes, computed once and cached on disk:
+//   x0   = the image fitted to the model's size (centre crop + resize), VAE-encoded and scaled;
+//   cond = the caption's condition: the AR teacher-forced on template(caption) + the image's own codes
+//          (image_tokenizer_encoder), hidden states of <|img_start|> and the codes → connector.
+// That is the condition the DiT sees at generation time when the AR writes this image's codes.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import type { Bundle } from '../engine/bundle';
+import { encodeCodes, encodeLatents } from '../engine/diffusion/vae';
+import { rgbToPlanar } from '../engine/image/pixels';
+import { TensorLedger } from '../engine/runtime/ledger';
+import type { DatasetItem } from './dataset';
+import type { WriteIo } from './atomic-write';
+import { realIo, writeFileAtomic } from './atomic-write';
+import { decodeSafetensors, encodeSafetensors } from './safetensors';
+
+export interface PreparedItem {
+  name: string;
+  /** Scaled latents [C, h, w]. */
+  x0: Float32Array;
+  /** Condition [n_cond, out_dim]. */
+  cond: Float32Array;
+}
+
+/** The image as model-size planar pixels [1, 3, H, W] in [-1, 1]: centre crop to the aspect, resize. */
+export async function fitToModel(file: string, width: number, height: number): Promise<Float32Array> {
+  const { data } = await sharp(file)
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .removeAlpha()
+    .resize(width, height, { fit: 'cover', position: 'centre', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return rgbToPlanar({ width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) });
+}
+
+/** Caption conditioning of one image (see the file comment). */
+export async function captionCondition(bundle: Bundle, ledger: TensorLedger, caption: string, pixels: Float32Array): Promise<Float32Array> {
+  const m = bundle.manifest;
+  const codes = await encodeCodes(m, bundle.sessions, ledger, pixels, 1);
+  const tokenizer = await bundle.tokenizer();
+  const prompt = tokenizer.encodeTemplate('generate', caption).ids;
+  const offset = m.vocab.image_code_offset;
+  const ids = [...prompt, ...Array.from(codes, (c) => offset + Number(c))];
+  const L = ids.length;
+  if (L > m.ar.max_positions) throw new Error(`caption too long for the model (${L} > ${m.ar.max_positions} positions)`);
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, L]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(L).fill(1n), [1, L]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: L }, (_, i) => BigInt(i)), [1, L]),
+  };
+  for (let i = 0; i < m.ar.layers; i++) {
+    for (const kind of ['key', 'value']) feeds[`past_${kind}_${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, m.ar.kv_heads, 0, m.ar.head_dim]);
+  }
+  for (const t of Object.values(feeds)) ledger.track(t);
+  let out: Record<string, ort.Tensor> = {};
+  let cond: Record<string, ort.Tensor> = {};
+  try {
+    out = await bundle.sessions.run('ar', feeds, ledger);
+    const D = m.ar.hidden_size;
+    const n = m.condition.length;
+    const hidden = out['hidden']!.data as Float32Array;
+    const start = prompt.length - 1; // <|img_start|>
+    const rows = hidden.slice(start * D, (start + n) * D);
+    const hiddenT = ledger.track(new ort.Tensor('float32', rows, [1, n, D]));
+    try {
+      cond = await bundle.sessions.run('connector', { hidden: hiddenT }, ledger);
+    } finally {
+      ledger.dispose(hiddenT);
+    }
+    return Float32Array.from(cond['cond']!.data as Float32Array);
+  } finally {
+    ledger.disposeAll(Object.values(feeds));
+    ledger.disposeAll(Object.values(out));
+    ledger.disposeAll(Object.values(cond));
+  }
+}
+
+function cacheKey(bundleHash: string, item: DatasetItem): string {
+  return createHash('sha256').update(`atelier-lora-cache-v1\0${bundleHash}\0${item.imageSha256}\0${item.caption}`).digest('hex');
+}
+
+/** Prepares every item, reading the cache where it has the item and writing it where not. */
+export async function prepareItems(
+  bundle: Bundle,
+  items: readonly DatasetItem[],
+  cacheDir: string,
+  opts: { signal?: AbortSignal; onItem?: (done: number, total: number) => void; io?: WriteIo } = {},
+): Promise<PreparedItem[]> {
+  mkdirSync(cacheDir, { recursive: true });
+  const m = bundle.manifest;
+  const ledger = new TensorLedger();
+  const out: PreparedItem[] = [];
+  for (const item of items) {
+    opts.signal?.throwIfAborted();
+    const file = path.join(cacheDir, `${cacheKey(bundle.hash, item)}.safetensors`);
+    let prepared: PreparedItem | null = null;
+    try {
+      const cached = decodeSafetensors(readFileSync(file), file);
+      const x0 = cached.tensors.get('x0');
+      const cond = cached.tensors.get('cond');
+      if (x0 && cond) prepared = { name: item.name, x0: x0.data, cond: cond.data };
+    } catch {
+      // not cached yet (or unreadable: recompute)
+    }
+    if (!prepared) {
+      const pixels = await fitToModel(item.image, m.image.width, m.image.height);
+      const x0 = await encodeLatents(m, bundle.sessions, ledger, pixels, 1);
+      const cond = await captionCondition(bundle, ledger, item.caption, pixels);
+      prepared = { name: item.name, x0, cond };
+      const { channels: C, height: h, width: w } = m.latent;
+      const bytes = encodeSafetensors([
+        ['x0', { shape: [C, h, w], data: x0 }],
+        ['cond', { shape: [m.condition.length, m.connector.out_dim], data: cond }],
+      ]);
+      writeFileAtomic(file, bytes, opts.io ?? realIo);
+    }
+    out.push(prepared);
+    opts.onItem?.(out.length, items.length);
+  }
+  return out;
+}
