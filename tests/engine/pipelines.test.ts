@@ -212,6 +212,8 @@ test('inpaint at another size keeps every unmasked pixel identical; bad masks ar
   }
   assert.ok(changedInside > 0, 'the masked region was regenerated');
   assert.ok(r.notices.some((n) => /resized from 48×40 to 32×32/.test(n)));
+  assert.match(r.images[0]!.metadata.mask!.sha256, /^[0-9a-f]{64}$/);
+  assert.equal(r.images[0]!.metadata.parent!.sha256.length, 64);
   assert.ok(r.notices.some((n) => /not binary: 2 grey pixel/.test(n)));
   // Exactly the same check on the PNG bytes that would be saved.
   const { data: saved } = await sharp(r.images[0]!.png).raw().toBuffer({ resolveWithObject: true });

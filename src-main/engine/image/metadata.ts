@@ -26,6 +26,8 @@ export interface AtelierMetadata {
   parent: { sha256: string; id?: string } | null;
   /** Variation/img2img strength (fraction of the schedule run). */
   strength?: number;
+  /** Inpaint: the mask's content hash (of the file, or of the grey pixels when given as data). */
+  mask?: { sha256: string };
   /** Outpaint margins in pixels. */
   outpaint?: { left: number; top: number; right: number; bottom: number };
   warnings: string[];

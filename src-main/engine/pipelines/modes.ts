@@ -91,15 +91,20 @@ async function inpaintLoaded(ctx: EngineContext, opts: GenerateOptions & { stren
 export async function inpaint(ctx: EngineContext, opts: InpaintOptions): Promise<GenerationResult> {
   const input = await loadInput(ctx, opts.image, 'input image');
   let maskGray: GrayImage;
-  if (isGray(opts.mask)) maskGray = opts.mask;
-  else {
+  let maskHash: string;
+  if (isGray(opts.mask)) {
+    maskGray = opts.mask;
+    maskHash = createHash('sha256').update(opts.mask.data).digest('hex');
+  } else {
     try {
-      maskGray = await decodeGray(await inputBytes(opts.mask));
+      const bytes = await inputBytes(opts.mask);
+      maskHash = createHash('sha256').update(bytes).digest('hex');
+      maskGray = await decodeGray(bytes);
     } catch (e) {
       throw new MaskError((e as Error).message);
     }
   }
-  return inpaintLoaded(ctx, opts, input, maskGray, 'inpaint', {});
+  return inpaintLoaded(ctx, opts, input, maskGray, 'inpaint', { mask: { sha256: maskHash } });
 }
 
 /**
