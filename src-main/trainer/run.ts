@@ -149,7 +149,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     } catch (e) {
       if (!(e instanceof SyntaxError) && (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    writeFileAtomic(runJson, new TextEncoder().encode(JSON.stringify({ settings: s, settingsHash: hash, datasetHash: dataset.hash, bundle: { name: m.name, hash: engine.bundle.hash, dir: opts.bundleDir }, datasetDir: opts.datasetDir, startedAt }, null, 2)), io);
+    writeFileAtomic(runJson, new TextEncoder().encode(JSON.stringify({ settings: s, settingsHash: hash, datasetHash: dataset.hash, bundle: { name: m.name, hash: engine.bundle.hash, dir: opts.bundleDir }, datasetDir: opts.datasetDir, startedAt, items: dataset.items.map(({ name, imageSha256, caption }) => ({ name, imageSha256, caption })) }, null, 2)), io);
 
     const data = await prepareItems(engine.bundle, dataset.items, path.join(opts.runDir, 'cache'), {
       signal: opts.signal,
