@@ -26,6 +26,8 @@ const USAGE = `usage:
   atelier outpaint in.png [--left N --right N --top N --bottom N] "prompt" -o out.png [options]
   atelier variations in.png -o out.png [--strength 0.6] ["instruction"] [options]
   atelier info image.png
+  atelier batch prompts.csv --out DIR [--format png|jpeg|webp] [--template T] [--zip] [--force]
+  atelier export --out DIR (--all | --ids … | --batch ID | --search TEXT) [--format …] [--zip]
   atelier models
   atelier serve [--port N] [--host H] [--data DIR]
 
@@ -37,6 +39,8 @@ options:
   --sampler S      euler (default) or heun
   --batch N        images per run (out.png → out-0.png, out-1.png, …)
   --temperature X  --top-k N  --top-p X   AR sampling (default: the model's)
+  --ar-cfg X       AR guidance against the empty prompt (default 1 = off)
+  --strength X     edit/inpaint/variations: how far from the input (0 < X ≤ 1)
   --model DIR      model bundle folder (default: resources/models/atelier-nano)
   --ep NAME        execution provider: auto (default), cpu, webgpu, cuda, dml, coreml
   --threads N      CPU threads per graph (default: onnxruntime's choice)
@@ -53,6 +57,7 @@ const OPTIONS = {
   temperature: { type: 'string' },
   'top-k': { type: 'string' },
   'top-p': { type: 'string' },
+  'ar-cfg': { type: 'string' },
   model: { type: 'string' },
   ep: { type: 'string' },
   threads: { type: 'string' },
@@ -113,6 +118,7 @@ function commonOptions(values: Values, prompt: string, bar: ProgressBar | null):
     temperature: num(values, 'temperature', false),
     topK: num(values, 'top-k', true),
     topP: num(values, 'top-p', false),
+    arCfgScale: num(values, 'ar-cfg', false),
     onProgress: bar ? (p) => bar.update(p) : undefined,
   };
 }
@@ -138,6 +144,9 @@ async function writeResult(result: GenerationResult, output: string, log: (s: st
 }
 
 export async function main(argv: string[], log: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<void> {
+  // batch and export have their own options (src-main/cli/batch.ts, export.ts).
+  if (argv[0] === 'batch') return (await import('./batch')).batchMain(argv.slice(1), log);
+  if (argv[0] === 'export') return (await import('./export')).exportMain(argv.slice(1), log);
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, ...args] = positionals;
   if (values.help || !command) {
@@ -186,14 +195,14 @@ export async function main(argv: string[], log: (s: string) => void = (s) => pro
     case 'edit': {
       const [image, instruction] = needArgs(2, 'an input image and an "instruction"');
       const o = commonOptions(values, instruction!, bar);
-      await run((e) => e.edit({ ...o, image: image! }));
+      await run((e) => e.edit({ ...o, image: image!, strength: num(values, 'strength', false) }));
       return;
     }
     case 'inpaint': {
       const [image, prompt] = needArgs(2, 'an input image and a "prompt"');
       if (!values.mask) throw new UsageError('inpaint needs --mask MASK.png (white = regenerate)');
       const o = commonOptions(values, prompt!, bar);
-      await run((e) => e.inpaint({ ...o, image: image!, mask: values.mask! }));
+      await run((e) => e.inpaint({ ...o, image: image!, mask: values.mask!, strength: num(values, 'strength', false) }));
       return;
     }
     case 'outpaint': {

@@ -40,7 +40,10 @@ test('edit and inpaint take input files; info prints what a PNG holds', async ()
   m.fill(255, 0, 400);
   writeFileSync(mask, await sharp(m, { raw: { width: 40, height: 40, channels: 1 } }).png().toBuffer());
   const log: string[] = [];
-  await main(['edit', input, 'make it blue', '-o', path.join(tmp, 'e.png'), '--seed', '2', ...quiet], (s) => log.push(s));
+  await main(['edit', input, 'make it blue', '-o', path.join(tmp, 'e.png'), '--seed', '2', '--strength', '0.5', '--ar-cfg', '2', ...quiet], (s) => log.push(s));
+  const edited = readMetadata(readFileSync(path.join(tmp, 'e.png'))).atelier!;
+  assert.equal(edited.strength, 0.5);
+  assert.equal(edited.ar.cfg_scale, 2);
   assert.ok(log.some((l) => /note: input image resized from 40×40 to 32×32/.test(l)));
   await main(['inpaint', input, '--mask', mask, 'a cat', '-o', path.join(tmp, 'i.png'), ...quiet], () => undefined);
   const meta = readMetadata(readFileSync(path.join(tmp, 'i.png')));
