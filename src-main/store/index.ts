@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AssetFiles } from './assets';
+import { Batches } from './batches';
 import { openDatabase } from './database';
 import { ensureDirectoryDurably, removeAbandonedTempFiles } from './files';
 import { Generations } from './generations';
@@ -12,6 +13,7 @@ import { Settings } from './settings';
 import type { Store, StoreOptions } from './types';
 
 export * from './types';
+export type { BatchJob, BatchRow, BatchStatus, BatchRowStatus, NewBatch, RowResult } from './batches';
 export { LATEST_SCHEMA_VERSION } from './migrations';
 
 export const DATABASE_FILE = 'atelier.db';
@@ -35,6 +37,7 @@ export function openStore(options: StoreOptions): Store {
     generations: new Generations(db, assets),
     projects: new Projects(db),
     loraRuns: new LoraRuns(db),
+    batches: new Batches(db),
     integrityCheck: () => {
       const pages = db.pragma('integrity_check', { simple: true }) as string;
       if (pages !== 'ok') return pages;

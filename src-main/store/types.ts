@@ -1,6 +1,7 @@
 // Public types of the store (src-main/store). The store is Electron-free and synchronous
 // (better-sqlite3): every method returns when its change is durable in the WAL.
 // Times are milliseconds since the Unix epoch (UTC). Ids are strings (UUID v4).
+import type { Batches } from './batches';
 
 export type GenerationKind = 't2i' | 'edit' | 'inpaint' | 'variation';
 export const GENERATION_KINDS: readonly GenerationKind[] = ['t2i', 'edit', 'inpaint', 'variation'];
@@ -263,6 +264,8 @@ export interface Store {
   readonly generations: GenerationStore;
   readonly projects: ProjectStore;
   readonly loraRuns: LoraRunStore;
+  /** Batch generation jobs and their rows (issue 8). */
+  readonly batches: Batches;
   /** PRAGMA integrity_check plus the full-text index's own check; 'ok' when healthy. */
   integrityCheck(): string;
   close(): void;

@@ -1,0 +1,118 @@
+// Rows → engine calls. Engines are loaded once per model folder and kept while the batch runs (a
+// list that mixes models switches between at most a few). Size and model are checked here, per row,
+// so a row asking for something this model cannot do fails with a reason and the rest go on.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Engine, ExecutionProviderChoice, GenerateOptions, ProgressEvent } from '../engine';
+import { loadBundle } from '../engine';
+import { defaultModelDir, HOW_TO_GET_DEFAULT_MODEL, modelsRoot } from '../engine/models';
+import type { PlannedRow } from './plan';
+import type { RowGenerator, RowImage } from './runner';
+
+/** A model name under the models folder, or a bundle folder (relative to `baseDir`). */
+export function resolveModel(model: string | undefined, baseDir = process.cwd()): string {
+  if (model === undefined || model === '') {
+    const dir = defaultModelDir();
+    if (!dir) throw new Error(HOW_TO_GET_DEFAULT_MODEL);
+    return path.resolve(dir);
+  }
+  const candidates = [path.resolve(baseDir, model), path.join(modelsRoot(), model)];
+  for (const c of candidates) if (existsSync(path.join(c, 'bundle.json'))) return path.resolve(c);
+  throw new Error(`model '${model}' is not installed (looked for a bundle.json in ${candidates.join(' and ')})`);
+}
+
+/** The model's display name from its bundle.json (for {model} in file names), without loading it. */
+export function modelDisplayName(dir: string): string {
+  try {
+    const j = JSON.parse(readFileSync(path.join(dir, 'bundle.json'), 'utf8')) as { name?: unknown };
+    return typeof j.name === 'string' && j.name ? j.name : path.basename(dir);
+  } catch {
+    return path.basename(dir);
+  }
+}
+
+export interface EngineGeneratorOptions {
+  /** The model rows without one use (name or folder); default: the embedded model. */
+  defaultModel?: string;
+  /** Where relative model folders are looked up. */
+  baseDir?: string;
+  executionProvider?: ExecutionProviderChoice;
+  threads?: number;
+  onProgress?: (p: ProgressEvent) => void;
+  /** How many engines stay loaded at once (least recently used is disposed). */
+  keepEngines?: number;
+}
+
+export interface EngineGenerator {
+  generate: RowGenerator;
+  dispose(): Promise<void>;
+}
+
+export function engineGenerator(options: EngineGeneratorOptions = {}): EngineGenerator {
+  const engines = new Map<string, Promise<Engine>>();
+  const keep = options.keepEngines ?? 2;
+  const engineFor = async (dir: string): Promise<Engine> => {
+    let e = engines.get(dir);
+    if (e) {
+      engines.delete(dir); // re-insert: most recently used last
+      engines.set(dir, e);
+      return e;
+    }
+    e = loadBundle(dir, { executionProvider: options.executionProvider ?? 'auto', threads: options.threads });
+    engines.set(dir, e);
+    e.catch(() => engines.delete(dir));
+    while (engines.size > keep) {
+      const [oldest, old] = engines.entries().next().value as [string, Promise<Engine>];
+      engines.delete(oldest);
+      void old.then((x) => x.dispose()).catch(() => undefined);
+    }
+    return e;
+  };
+
+  const generate: RowGenerator = async (row: PlannedRow, signal: AbortSignal): Promise<RowImage> => {
+    const dir = resolveModel(row.model ?? options.defaultModel, options.baseDir);
+    const engine = await engineFor(dir);
+    const { width, height } = engine.manifest.image;
+    if (row.size && (row.size.width !== width || row.size.height !== height)) {
+      throw new Error(`size ${row.size.width}x${row.size.height} is not what model ${engine.manifest.name} makes (${width}x${height}); leave size out or use ${width}x${height}`);
+    }
+    const common: GenerateOptions = {
+      prompt: row.prompt,
+      seed: row.seed,
+      steps: row.steps,
+      cfgScale: row.cfg,
+      sampler: row.sampler,
+      signal,
+      onProgress: options.onProgress,
+      previewEveryTokens: 0,
+    };
+    const result = row.image ? await engine.edit({ ...common, image: row.image, strength: row.strength }) : await engine.textToImage(common);
+    const image = result.images[0];
+    if (!image) throw new Error('the engine returned no image');
+    return {
+      png: image.png,
+      width: image.image.width,
+      height: image.image.height,
+      seed: image.seed,
+      model: { name: engine.manifest.name, hash: engine.bundle.hash },
+      engineMs: result.timings.totalMs,
+      metadata: image.metadata,
+      warnings: [
+        ...result.warnings,
+        ...result.notices,
+        // LoRAs are kept with the row (manifest, history) but not applied yet: the batch names them,
+        // the engine needs their weights (issue 7 wires the two together).
+        ...(row.loras ? [`LoRA ${row.loras.map((l) => `${l.name}:${l.weight}`).join(', ')} recorded but not applied by this batch runner yet`] : []),
+      ],
+    };
+  };
+
+  return {
+    generate,
+    dispose: async () => {
+      const all = [...engines.values()];
+      engines.clear();
+      await Promise.all(all.map((e) => e.then((x) => x.dispose()).catch(() => undefined)));
+    },
+  };
+}

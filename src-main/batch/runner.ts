@@ -1,0 +1,240 @@
+// Running a batch: the pending rows in order, one image each. While row i is being saved (encode,
+// temp file, fsync, rename, then the row's commit), row i+1 is already being generated, so saving
+// costs the engine almost nothing. A row is done only once its file is in place and the row is
+// committed; kill the process at any moment and a re-run does the rest with no duplicate and no
+// half-written file. A row that fails is recorded with its reason and the batch goes on.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BatchJob, BatchRow, Store } from '../store';
+import type { EmbeddedText, ExportFormat } from '../export/encode';
+import { embeddedTextOf, encodeForExport, MIME } from '../export/encode';
+import { removeStaleTempFiles, writeFileAtomicAsync } from '../export/files';
+import type { Manifest, ManifestItem } from '../export/manifest';
+import { makeManifest, MANIFEST_CSV, MANIFEST_JSON, writeManifest } from '../export/manifest';
+import { joinInside } from '../export/sanitize';
+import { writeZip } from '../export/zip';
+import type { BatchOptions, PlannedRow } from './plan';
+
+/** One generated image, as the runner needs it. */
+export interface RowImage {
+  /** The engine's PNG, with its `parameters` and `atelier` chunks. */
+  png: Uint8Array;
+  width: number;
+  height: number;
+  seed: number;
+  model: { name: string; hash: string | null };
+  /** Engine's own time for this image (ms), for the overhead figure. */
+  engineMs?: number;
+  metadata?: unknown;
+  warnings?: string[];
+}
+
+export type RowGenerator = (row: PlannedRow, signal: AbortSignal) => Promise<RowImage>;
+
+export type BatchEvent =
+  | { type: 'start'; batch: BatchJob; pending: number }
+  | {
+      type: 'row';
+      row: BatchRow;
+      done: number;
+      failed: number;
+      total: number;
+      /** Rows handled by this run (the rate and ETA are based on these). */
+      handledThisRun: number;
+      elapsedMs: number;
+      etaMs: number | null;
+      engineMs?: number;
+    }
+  | { type: 'end'; batch: BatchJob; manifest: { json: string; csv: string } | null; zip: string | null; elapsedMs: number; engineMs: number; imagesThisRun: number };
+
+export interface RunBatchOptions {
+  store: Store;
+  batchId: string;
+  generate: RowGenerator;
+  signal?: AbortSignal;
+  onEvent?: (event: BatchEvent) => void;
+  /** Also put each image in the history; returns the generation id. */
+  recordInHistory?: boolean;
+  /** EXIF Software tag for JPEG/WebP. */
+  software?: string;
+}
+
+export class BatchBusyError extends Error {}
+
+function optionsOf(batch: BatchJob): BatchOptions {
+  return batch.params as unknown as BatchOptions;
+}
+
+/** The manifest of a batch as it stands (every row, done or not). */
+export function batchManifest(store: Store, batch: BatchJob): Manifest {
+  const format = optionsOf(batch).format;
+  const items: ManifestItem[] = store.batches.rows(batch.id).map((r) => {
+    const p = r.params as Partial<PlannedRow>;
+    const done = r.status === 'done';
+    return {
+      index: r.index,
+      status: done ? 'done' : r.status === 'failed' ? 'failed' : 'pending',
+      file: done ? r.outputPath : null,
+      sha256: done ? r.sha256 : null,
+      bytes: done ? r.bytes : null,
+      format: done && r.outputPath ? format : null,
+      width: r.width,
+      height: r.height,
+      prompt: p.prompt ?? '',
+      seed: p.seed ?? null,
+      steps: p.steps ?? null,
+      cfg: p.cfg ?? null,
+      model: p.modelName ?? p.model ?? null,
+      mode: p.image ? 'edit' : 'text-to-image',
+      generationId: r.generationId,
+      error: r.error,
+    };
+  });
+  return makeManifest('batch', items, { batchId: batch.id, source: batch.source });
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Writes manifest.json/.csv (and the zip when asked) for a batch with an output folder. */
+export function finishOutputs(store: Store, batch: BatchJob): { manifest: { json: string; csv: string } | null; zip: string | null } {
+  if (!batch.outDir) return { manifest: null, zip: null };
+  fs.mkdirSync(batch.outDir, { recursive: true });
+  const manifest = batchManifest(store, batch);
+  const written = writeManifest(batch.outDir, manifest);
+  let zip: string | null = null;
+  if (optionsOf(batch).zip && batch.status === 'done') {
+    zip = path.join(batch.outDir, `${path.basename(batch.outDir) || 'batch'}.zip`);
+    const files = manifest.items.filter((i) => i.file !== null);
+    writeZip(zip, [
+      ...files.map((i) => ({ name: i.file!, file: joinInside(batch.outDir!, i.file!) })),
+      { name: path.basename(written.json) || MANIFEST_JSON, file: written.json, deflate: true },
+      { name: path.basename(written.csv) || MANIFEST_CSV, file: written.csv, deflate: true },
+    ]);
+  }
+  return { manifest: written, zip };
+}
+
+export async function runBatch(opts: RunBatchOptions): Promise<BatchJob> {
+  const { store, batchId } = opts;
+  const signal = opts.signal ?? new AbortController().signal;
+  const batch = store.batches.get(batchId);
+  if (!batch) throw new Error(`no batch ${batchId}`);
+  const token = store.batches.claim(batchId);
+  if (!token) throw new BatchBusyError(`batch ${batchId} is being run by another process (${batch.runner}); wait for it or stop it first`);
+  const options = optionsOf(batch);
+  const format: ExportFormat = options.format;
+  const started = performance.now();
+  let engineMs = 0;
+  let imagesThisRun = 0;
+  let finalStatus: 'done' | 'cancelled' | 'failed' = 'done';
+  let finalError: string | null = null;
+  try {
+    if (batch.outDir) {
+      fs.mkdirSync(batch.outDir, { recursive: true });
+      removeStaleTempFiles(batch.outDir);
+    }
+    const pending = store.batches.rows(batchId).filter((r) => r.status === 'pending' || r.status === 'running');
+    const total = batch.total;
+    const counts = store.batches.counts(batchId);
+    let done = counts.done;
+    let failed = counts.failed;
+    opts.onEvent?.({ type: 'start', batch: store.batches.get(batchId)!, pending: pending.length });
+
+    type Outcome = { ok: true; image: RowImage; ms: number } | { ok: false; error: unknown };
+    const startRow = (row: BatchRow): Promise<Outcome> => {
+      const t = performance.now();
+      return opts.generate(row.params as unknown as PlannedRow, signal).then(
+        (image) => ({ ok: true as const, image, ms: performance.now() - t }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    };
+
+    const save = async (row: BatchRow, image: RowImage): Promise<void> => {
+      let bytes = image.png;
+      let width = image.width;
+      let height = image.height;
+      if (batch.outDir) {
+        if (!row.outputPath) throw new Error(`row ${row.index} has no output file name`);
+        const file = joinInside(batch.outDir, row.outputPath);
+        if (format !== 'png') {
+          const text: EmbeddedText = embeddedTextOf(image.png);
+          const encoded = await encodeForExport(image.png, format, text, { quality: options.quality, software: opts.software });
+          ({ bytes, width, height } = encoded);
+        }
+        await writeFileAtomicAsync(file, bytes);
+      }
+      let generationId: string | null = null;
+      if (opts.recordInHistory) {
+        const p = row.params as unknown as PlannedRow;
+        generationId = store.generations.create({
+          kind: p.image ? 'edit' : 't2i',
+          prompt: p.prompt,
+          seed: image.seed,
+          modelName: image.model.name,
+          modelHash: image.model.hash,
+          params: { steps: p.steps, cfg: p.cfg, width: image.width, height: image.height, batchId, batchRow: row.index, ...(image.metadata === undefined ? {} : { metadata: image.metadata }) },
+          images: [{ role: 'output', data: image.png, width: image.width, height: image.height, mime: MIME.png }],
+        }).id;
+      }
+      store.batches.complete(batchId, row.index, { sha256: sha256(bytes), bytes: bytes.byteLength, width, height, generationId });
+    };
+
+    let next: Promise<Outcome> | null = pending.length ? startRow(pending[0]!) : null;
+    for (let i = 0; i < pending.length; i++) {
+      const row = pending[i]!;
+      const outcome = await next!;
+      next = null;
+      if (signal.aborted) {
+        finalStatus = 'cancelled';
+        break;
+      }
+      // Start the next image before saving this one.
+      if (i + 1 < pending.length) next = startRow(pending[i + 1]!);
+      let error: string | null = null;
+      if (outcome.ok) {
+        try {
+          await save(row, outcome.image);
+          engineMs += outcome.image.engineMs ?? outcome.ms;
+          imagesThisRun++;
+        } catch (e) {
+          error = `could not save the image: ${(e as Error).message}`;
+        }
+      } else {
+        error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      }
+      if (error !== null) {
+        store.batches.fail(batchId, row.index, error);
+        failed++;
+      } else done++;
+      const elapsedMs = performance.now() - started;
+      const remaining = total - done - failed;
+      const perRow = imagesThisRun ? elapsedMs / (i + 1) : null;
+      opts.onEvent?.({
+        type: 'row',
+        row: store.batches.row(batchId, row.index)!,
+        done,
+        failed,
+        total,
+        handledThisRun: i + 1,
+        elapsedMs,
+        etaMs: perRow === null ? null : perRow * remaining,
+        engineMs: outcome.ok ? (outcome.image.engineMs ?? outcome.ms) : undefined,
+      });
+    }
+    if (next) await next; // a cancelled run: let the image in flight finish before the engine is released
+    if (signal.aborted) finalStatus = 'cancelled';
+  } catch (e) {
+    finalStatus = 'failed';
+    finalError = (e as Error).message;
+    throw e;
+  } finally {
+    store.batches.release(batchId, token, finalStatus, finalError);
+  }
+  const after = store.batches.get(batchId)!;
+  const outputs = finishOutputs(store, after);
+  opts.onEvent?.({ type: 'end', batch: after, ...outputs, elapsedMs: performance.now() - started, engineMs, imagesThisRun });
+  return after;
+}

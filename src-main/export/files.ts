@@ -1,0 +1,116 @@
+// Writing export files so that a crash never leaves a half-written file under a real name: bytes go
+// to a temp file in the same folder (named with the writer's pid), which is fsync'd, renamed onto the
+// final name, and the folder fsync'd. Temp files of writers that died are removed on the next run.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureDirectoryDurably, fsyncDirectory } from '../store/files';
+
+export const TEMP_PREFIX = '.atelier-tmp-';
+
+export function isTempName(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX);
+}
+
+/** Writes `data` to `file` atomically and durably, replacing what is there. */
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const dir = path.dirname(file);
+  ensureDirectoryDurably(dir);
+  const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const fd = fs.openSync(temp, 'wx');
+  try {
+    try {
+      let offset = 0;
+      while (offset < bytes.byteLength) offset += fs.writeSync(fd, bytes, offset, bytes.byteLength - offset);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDirectory(dir);
+}
+
+function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temp files left under `root` (recursively) by writers that are no longer running. */
+export function removeStaleTempFiles(root: string): string[] {
+  const removed: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory() && depth < 8) walk(full, depth + 1);
+      else if (entry.isFile() && isTempName(entry.name)) {
+        const pid = Number(entry.name.slice(TEMP_PREFIX.length).split('-')[0]);
+        if (Number.isInteger(pid) && pid > 0 && processIsAlive(pid)) continue;
+        fs.rmSync(full, { force: true });
+        removed.push(full);
+      }
+    }
+  };
+  walk(root, 0);
+  return removed;
+}
+
+/**
+ * A relative path not yet taken: `name.png`, else `name-2.png`, `name-3.png`, … `taken` says whether
+ * a candidate is in use (on disk or reserved by another item); compare case-insensitively so two
+ * names never collide on macOS or Windows.
+ */
+export function firstFreeName(relativePath: string, taken: (candidate: string) => boolean): string {
+  if (!taken(relativePath)) return relativePath;
+  const ext = path.posix.extname(relativePath);
+  const base = relativePath.slice(0, relativePath.length - ext.length);
+  for (let n = 2; n < 100_000; n++) {
+    const candidate = `${base}-${n}${ext}`;
+    if (!taken(candidate)) return candidate;
+  }
+  throw new Error(`no free file name near ${relativePath}`);
+}
+
+/** The key two names collide under on a case-insensitive file system. */
+export function nameKey(relativePath: string): string {
+  return relativePath.normalize('NFC').toLowerCase();
+}
+
+/**
+ * writeFileAtomic off the main thread (libuv's pool does the write and fsyncs), so a batch keeps the
+ * engine busy while the previous image is saved.
+ */
+export async function writeFileAtomicAsync(file: string, data: Uint8Array): Promise<void> {
+  const dir = path.dirname(file);
+  ensureDirectoryDurably(dir);
+  const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+  const handle = await fs.promises.open(temp, 'wx');
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(temp, file);
+  } catch (error) {
+    await fs.promises.rm(temp, { force: true });
+    throw error;
+  }
+  fsyncDirectory(dir);
+}
