@@ -102,3 +102,22 @@ test('through the real job queue: image.generate runs in the worker and returns 
     await queue.close();
   }
 });
+
+test('through the real job queue: cancelling a running image job ends it as cancelled', async () => {
+  const queue = new JobQueue();
+  try {
+    const seen: string[] = [];
+    let id = '';
+    queue.onEvent((e) => {
+      if (e.jobId !== id) return;
+      seen.push(e.type);
+      if (e.type === 'progress' && seen.filter((t) => t === 'progress').length === 3) queue.cancel(id);
+    });
+    id = queue.submit('image.generate', { prompt: 'a cat', seed: 2, steps: 200, cfg: 2, modelDir: FIXTURE_BUNDLE, executionProvider: 'cpu' });
+    await assert.rejects(queue.wait(id));
+    assert.equal(queue.get(id)!.status, 'cancelled');
+    assert.ok(!seen.includes('result'));
+  } finally {
+    await queue.close();
+  }
+});
