@@ -104,20 +104,23 @@ export function CanvasView(props: CanvasViewProps) {
     return () => observer.disconnect();
   }, []);
 
+  const hasResults = results.length > 0;
   const contentBox = useMemo(() => {
     const m = props.outpaint ?? { left: 0, top: 0, right: 0, bottom: 0 };
-    return { x: -m.left, y: -m.top, width: width + m.left + m.right, height: height + m.top + m.bottom };
-  }, [props.outpaint, width, height]);
+    // Room for the results row under the image, so a fitted view shows them too.
+    const below = hasResults ? height * 0.42 : 0;
+    return { x: -m.left, y: -m.top, width: width + m.left + m.right, height: height + m.top + Math.max(m.bottom, below) };
+  }, [props.outpaint, width, height, hasResults]);
   const fit = useCallback(() => setView(fitView(size, contentBox)), [size, contentBox]);
   // A new image (or a new stage size) is shown whole; zoom and pan otherwise stay as the person left them.
   const fittedFor = useRef('');
   useEffect(() => {
-    const key = `${width}x${height}@${size.width}x${size.height}`;
+    const key = `${width}x${height}@${size.width}x${size.height}:${hasResults}:${props.outpaint ? 'o' : ''}`;
     if (fittedFor.current !== key) {
       fittedFor.current = key;
       fit();
     }
-  }, [width, height, size, fit]);
+  }, [width, height, size, fit, hasResults, props.outpaint]);
 
   useImperativeHandle(props.commandsRef, () => ({
     zoomBy: (factor) => setView((v) => zoomAt(v, factor, { x: size.width / 2, y: size.height / 2 })),
@@ -210,17 +213,18 @@ export function CanvasView(props: CanvasViewProps) {
     setView((v) => zoomAt(v, factor, p));
   }
 
-  // Results sit in a row to the right of the current image, scaled to its height.
+  // Results sit in a row under the current image, a third of its height, oldest first.
   const placed = useMemo(() => {
-    let x = width + Math.max(8, width * 0.1);
+    const gap = Math.max(2, height * 0.04);
+    const tileHeight = height / 3;
+    let x = 0;
     return results.map((r) => {
-      const scale = height / Math.max(1, r.image.height);
-      const item = { record: r, x, width: r.image.width * scale, height };
-      x += item.width + Math.max(8, width * 0.05);
+      const tileWidth = (r.image.width * tileHeight) / Math.max(1, r.image.height);
+      const item = { record: r, x, y: height + gap * 2, width: tileWidth, height: tileHeight };
+      x += tileWidth + gap;
       return item;
     });
   }, [results, width, height]);
-
   const px = 1 / view.scale; // one screen pixel in image units
   const compareX = props.compare === null ? null : props.compare * width;
 
@@ -233,7 +237,11 @@ export function CanvasView(props: CanvasViewProps) {
       data-current-url={current?.url.startsWith('data:') ? 'data:' : (current?.url ?? '')}
       data-strokes={strokes.length}
       data-masked={mask.masked}
-      data-scale={view.scale.toFixed(3)}
+      data-scale={view.scale}
+      data-view-x={view.x}
+      data-view-y={view.y}
+      data-width={width}
+      data-height={height}
       onContextMenu={(e) => e.preventDefault()}
     >
       <Stage
@@ -260,7 +268,7 @@ export function CanvasView(props: CanvasViewProps) {
         </Layer>
         <Layer name="results" imageSmoothingEnabled={false}>
           {placed.map((p) => (
-            <Group key={p.record.id} x={p.x} y={0} onClick={() => props.onChooseResult(p.record)}>
+            <Group key={p.record.id} x={p.x} y={p.y} onClick={() => props.onChooseResult(p.record)}>
               <ResultTile record={p.record} width={p.width} height={p.height} px={px} isCurrent={p.record.image.generationId === current?.generationId} />
             </Group>
           ))}

@@ -156,8 +156,8 @@ export function HistoryGallery(props: HistoryGalleryProps) {
                   </p>
                   <div className="history-actions">
                     <button type="button" className={item.favourite ? 'star on' : 'star'} aria-label="favourite" aria-pressed={item.favourite} onClick={() => toggleFavourite(item)}>★</button>
-                    <button type="button" aria-label="reuse parameters" title="Reuse parameters" onClick={() => props.onReuse(item)}>↺</button>
-                    <button type="button" aria-label="lineage" title="Show the edit chain" onClick={() => showLineage(item)}>⑂</button>
+                    <button type="button" aria-label="reuse parameters" title="Reuse parameters" onClick={() => props.onReuse(item)}>Reuse</button>
+                    <button type="button" aria-label="lineage" title="Show the edit chain" onClick={() => showLineage(item)}>Tree</button>
                     <button type="button" aria-label="delete" title="Delete (the file too)" onClick={() => remove(item)}>✕</button>
                   </div>
                 </div>

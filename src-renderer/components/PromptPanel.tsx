@@ -112,10 +112,10 @@ export function PromptPanel(props: PromptPanelProps) {
           title={draft.seedLocked ? 'Seed locked: every job uses this seed' : 'Seed unlocked: a new random seed per job'}
           onClick={() => onChange({ seedLocked: !draft.seedLocked })}
         >
-          {draft.seedLocked ? '🔒' : '🔓'}
+          {draft.seedLocked ? 'Locked' : 'Random'}
         </button>
-        <button type="button" className="icon-button" aria-label="random seed" title="Pick a random seed" onClick={() => onChange({ seed: Math.floor(Math.random() * MAX_SEED), seedLocked: true })}>
-          🎲
+        <button type="button" className="icon-button" aria-label="new seed" title="Pick a new random seed and lock it" onClick={() => onChange({ seed: Math.floor(Math.random() * MAX_SEED), seedLocked: true })}>
+          New
         </button>
       </div>
       <div className="row">
