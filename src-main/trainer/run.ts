@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Engine } from '../engine';
 import { loadBundle } from '../engine';
 import type { WriteIo } from './atomic-write';
-import { realIo, writeFileAtomic } from './atomic-write';
+import { DiskWriteError, realIo, writeFileAtomic } from './atomic-write';
 import { scanDataset } from './dataset';
 import type { Dataset } from './dataset';
 import { GradientGraph } from './gradients';
@@ -138,6 +138,8 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     const ckDir = path.join(opts.runDir, 'checkpoints');
     const sampleDir = path.join(opts.runDir, 'samples');
     for (const d of [opts.runDir, ckDir, sampleDir]) mkdirSync(d, { recursive: true });
+    // Temp files of a write that a kill interrupted: never a checkpoint, safe to drop.
+    for (const f of readdirSync(ckDir)) if (f.endsWith('.tmp')) rmSync(path.join(ckDir, f), { force: true });
     const runJson = path.join(opts.runDir, 'run.json');
     let startedAt = Date.now();
     try {
@@ -198,7 +200,16 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       const state: ResumeState = { step: loop.step, adamStep: loop.opt.t, settingsHash: hash, datasetHash: dataset.hash, losses: loop.losses, rng: { seed: s.seed, scheme: 'atelier-lora-draws-v1' } };
       const bytes = encodeLoraFile(graph!.targets, { weights: loop.weights(), expAvg: loop.opt.expAvg, expAvgSq: loop.opt.expAvgSq, state, metadata: metadata(loop.step) });
       const file = path.join(ckDir, checkpointName(loop.step));
-      writeFileAtomic(file, bytes, io);
+      try {
+        writeFileAtomic(file, bytes, io);
+      } catch (e) {
+        if (!(e instanceof DiskWriteError)) throw e;
+        const kept = listCheckpoints(ckDir).at(-1);
+        throw new DiskWriteError(
+          `${e.message}. Training stopped at step ${loop.step}; ${kept ? `the last checkpoint (step ${kept.step}) is kept` : 'no checkpoint was written yet'}. Free some space and start the run again to resume.`,
+          e.code,
+        );
+      }
       hooks.onCheckpoint?.({ step: loop.step, path: file, sha256: sha256(bytes), bytes: bytes.length });
       if (!checkpoints.includes(file)) checkpoints.push(file);
       // Only now that the new one is on disk do the oldest go.
