@@ -297,3 +297,24 @@ test('thread count changes float rounding at most, not the sampled codes', async
     await two.dispose();
   }
 });
+
+test('applied LoRAs change the DiT output and are recorded in the image metadata', async () => {
+  const engine = await engineP;
+  const targets = engine.manifest.lora?.targets;
+  if (!targets) return; // a fixture without LoRA graphs
+  const rng = new Rng(5, 0);
+  const weights = {
+    rank: 2,
+    alpha: 2,
+    down: targets.map((t) => Float32Array.from({ length: 2 * t.in }, () => rng.normal() * 0.3)),
+    up: targets.map((t) => Float32Array.from({ length: t.out * 2 }, () => rng.normal() * 0.3)),
+  };
+  const plain = await engine.textToImage({ prompt: 'a cat', seed: 6 });
+  const off = await engine.textToImage({ prompt: 'a cat', seed: 6, loras: [{ weights, weight: 0, name: 'ink' }] });
+  const on = await engine.textToImage({ prompt: 'a cat', seed: 6, loras: [{ weights, weight: 1, name: 'ink' }] });
+  assert.deepEqual(off.images[0]!.image.data, plain.images[0]!.image.data);
+  assert.equal(off.images[0]!.metadata.loras, undefined);
+  assert.notDeepEqual(on.images[0]!.image.data, plain.images[0]!.image.data);
+  assert.deepEqual(readMetadata(on.images[0]!.png).atelier!.loras, [{ name: 'ink', weight: 1, rank: 2 }]);
+  assert.equal(engine.liveTensors, 0);
+});

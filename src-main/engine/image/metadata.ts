@@ -26,6 +26,8 @@ export interface AtelierMetadata {
   parent: { sha256: string; id?: string } | null;
   /** Variation/img2img strength (fraction of the schedule run). */
   strength?: number;
+  /** LoRAs applied to the DiT (absent when none). */
+  loras?: { name: string; weight: number; rank: number }[];
   /** Inpaint: the mask's content hash (of the file, or of the grey pixels when given as data). */
   mask?: { sha256: string };
   /** Outpaint margins in pixels. */
@@ -49,6 +51,7 @@ export function toA1111(meta: AtelierMetadata): A1111Parameters {
     'Schedule shift': String(meta.shift),
   };
   if (meta.strength !== undefined) params['Denoising strength'] = String(meta.strength);
+  if (meta.loras?.length) params['LoRAs'] = meta.loras.map((l) => `${l.name}: ${l.weight}`).join(', ');
   if (meta.mode !== 'text-to-image') params['Atelier mode'] = meta.mode;
   params['Version'] = `atelier ${meta.engine_version}`;
   return { prompt: meta.prompt, negativePrompt: '', params };

@@ -258,6 +258,9 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
       execution_provider: provider,
       parent: plan.parentSha256 ? { sha256: plan.parentSha256, ...(opts.parentId ? { id: opts.parentId } : {}) } : null,
       ...plan.extraMeta,
+      ...(opts.loras?.some((l) => l.weight !== 0)
+        ? { loras: opts.loras.filter((l) => l.weight !== 0).map((l, i) => ({ name: l.name ?? `lora-${i + 1}`, weight: l.weight, rank: l.weights.rank })) }
+        : {}),
       warnings: [...warnings, ...plan.notices],
       created: new Date().toISOString(),
     };

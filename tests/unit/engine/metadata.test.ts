@@ -110,6 +110,13 @@ test('PNG metadata round-trips; the image still decodes and chunk CRCs are valid
   assert.equal(types.filter((t) => t === 'iTXt').length, 2);
 });
 
+test('applied LoRAs are recorded in both chunks', async () => {
+  const png = addMetadata(await tinyPng(), { ...meta, loras: [{ name: 'ink style', weight: 0.8, rank: 4 }, { name: 'b', weight: -1, rank: 2 }] });
+  const back = readMetadata(png);
+  assert.deepEqual(back.atelier!.loras, [{ name: 'ink style', weight: 0.8, rank: 4 }, { name: 'b', weight: -1, rank: 2 }]);
+  assert.equal(back.parameters!.params['LoRAs'], 'ink style: 0.8, b: -1');
+});
+
 test('writing again replaces the chunks instead of duplicating them', async () => {
   const once = addMetadata(await tinyPng(), meta);
   const twice = addMetadata(once, { ...meta, seed: 1 });
