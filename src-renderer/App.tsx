@@ -420,7 +420,9 @@ export function App() {
             currentId={current?.generationId ?? null}
             onOpen={(item) => void openItem(item)}
             onReuse={reuse}
-            onDeleted={() => setHistoryKey((k) => k + 1)}
+            onDeleted={(item) => {
+              if (item.id === current?.generationId) setNotice({ text: `"${item.prompt}" was deleted from history; it stays on the canvas until you open another image, but edits now need it reopened from a file.` });
+            }}
           />
         </aside>
       </main>

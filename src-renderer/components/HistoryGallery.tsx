@@ -1,7 +1,7 @@
 // The history gallery: thumbnails, full-text search over prompts, favourites, filters by model and
 // date, delete (files removed too), the lineage of an edit chain as a tree, "reuse parameters" and
 // "open in the canvas".
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { HistoryItem, HistoryQuery, ModelBundleInfo } from '../../src-shared/contract';
 import { atelier, describeError, unwrap } from '../api/client';
 import type { JobsState } from '../hooks/useJobs';
@@ -46,7 +46,10 @@ export function HistoryGallery(props: HistoryGalleryProps) {
   const [lineage, setLineage] = useState<{ of: string; tree: LineageNode<HistoryItem> } | null>(null);
   const [loaded, setLoaded] = useState(false);
 
+  // Only the newest request may fill the list (typing sends one per key; answers can cross).
+  const latest = useRef(0);
   const load = useCallback(async () => {
+    const ticket = ++latest.current;
     const from = fromFor(date);
     const query: HistoryQuery = {
       limit: 60,
@@ -57,19 +60,19 @@ export function HistoryGallery(props: HistoryGalleryProps) {
     };
     try {
       const page = await unwrap(atelier().history.list(query));
+      if (ticket !== latest.current) return;
       setItems(page.items);
       setError(null);
     } catch (e) {
-      setError(`Could not load the history: ${describeError(e)}`);
+      if (ticket === latest.current) setError(`Could not load the history: ${describeError(e)}`);
     } finally {
       setLoaded(true);
     }
   }, [text, favouritesOnly, model, date]);
 
   useEffect(() => {
-    const timer = setTimeout(() => void load(), text ? 120 : 0); // typing settles before the search runs
-    return () => clearTimeout(timer);
-  }, [load, text, props.refreshKey]);
+    void load();
+  }, [load, props.refreshKey]);
   useEffect(() => jobs.onResult(() => void load()), [jobs, load]);
 
   async function toggleFavourite(item: HistoryItem) {

@@ -157,14 +157,17 @@ test('Generate makes an image that lands on the stage and in history, served by 
 
   const item = page.getByTestId('history-item').filter({ hasText: 'a lighthouse on a cliff' });
   await item.waitFor();
-  const stage = page.getByTestId('stage-image');
-  await stage.waitFor();
-  const src = (await stage.getAttribute('src')) ?? '';
+  // The result is the canvas's current image.
+  const canvas = page.getByTestId('canvas');
+  await canvas.and(page.locator('[data-current-url^="/files/"]')).waitFor();
+  const src = (await canvas.getAttribute('data-current-url')) ?? '';
   assert.match(src, /^\/files\/images\/[0-9a-f]{2}\/[0-9a-f]{62}\.png$/);
-  // The browser really loaded the file (through the cookie), not just a URL.
-  const size = await stage.evaluate((img) => ({ w: (img as unknown as { naturalWidth: number }).naturalWidth, h: (img as unknown as { naturalHeight: number }).naturalHeight }));
-  assert.ok(size.w > 0 && size.h > 0, JSON.stringify(size));
   assert.equal(await item.locator('img').getAttribute('src'), src);
+  // The browser really loaded the file (through the cookie), not just a URL.
+  await page.waitForFunction(() => {
+    const img = (globalThis as unknown as { document: { querySelector(s: string): { complete: boolean; naturalWidth: number } | null } }).document.querySelector('[data-testid=history-item] img');
+    return !!img && img.complete && img.naturalWidth > 0;
+  });
   // And the file is refused to anyone without the token.
   assert.equal((await fetch(`${server.origin}${src}`)).status, 401);
   await page.screenshot({ path: join(shots, 'studio-generated.png') });
