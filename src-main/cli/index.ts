@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Engine, GenerateOptions, GenerationResult, SamplerName } from '../engine';
+import type { AppliedLora, Engine, GenerateOptions, GenerationResult, SamplerName } from '../engine';
 import { isExecutionProvider, loadBundle, readMetadata, SAMPLER_NAMES } from '../engine';
 import { defaultModelDir, HOW_TO_GET_DEFAULT_MODEL, listModels, modelsRoot } from '../engine/models';
 import { ProgressBar } from './progress';
@@ -28,6 +28,7 @@ const USAGE = `usage:
   atelier info image.png
   atelier batch prompts.csv --out DIR [--format png|jpeg|webp] [--template T] [--zip] [--force]
   atelier export --out DIR (--all | --ids … | --batch ID | --search TEXT) [--format …] [--zip]
+  atelier train-lora DATASET -o my.safetensors [--steps N --rank N --trigger WORD …]  (--help for all)
   atelier models
   atelier serve [--port N] [--host H] [--data DIR]
 
@@ -42,6 +43,7 @@ options:
   --ar-cfg X       AR guidance against the empty prompt (default 1 = off)
   --strength X     edit/inpaint/variations: how far from the input (0 < X ≤ 1)
   --model DIR      model bundle folder (default: resources/models/atelier-nano)
+  --lora F[:W]     apply a LoRA file at weight W (default 1); repeatable
   --ep NAME        execution provider: auto (default), cpu, webgpu, cuda, dml, coreml
   --threads N      CPU threads per graph (default: onnxruntime's choice)
   --quiet          no progress bar`;
@@ -70,6 +72,7 @@ const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   data: { type: 'string' },
+  lora: { type: 'string', multiple: true },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -102,6 +105,9 @@ async function openEngine(values: Values): Promise<Engine> {
   return loadBundle(resolveModelDir(values), { executionProvider: ep, threads: num(values, 'threads', true) });
 }
 
+/** The --lora files of this invocation, read after the model loads (commonOptions hands out this array). */
+const cliLoras: AppliedLora[] = [];
+
 function commonOptions(values: Values, prompt: string, bar: ProgressBar | null): GenerateOptions {
   const sampler = values.sampler;
   if (sampler !== undefined && !SAMPLER_NAMES.includes(sampler as SamplerName)) {
@@ -119,6 +125,8 @@ function commonOptions(values: Values, prompt: string, bar: ProgressBar | null):
     topK: num(values, 'top-k', true),
     topP: num(values, 'top-p', false),
     arCfgScale: num(values, 'ar-cfg', false),
+    // Filled once the model is loaded (the LoRA files are checked against it): see run() in main.
+    loras: values.lora?.length ? cliLoras : undefined,
     onProgress: bar ? (p) => bar.update(p) : undefined,
   };
 }
@@ -147,6 +155,7 @@ export async function main(argv: string[], log: (s: string) => void = (s) => pro
   // batch and export have their own options (src-main/cli/batch.ts, export.ts).
   if (argv[0] === 'batch') return (await import('./batch')).batchMain(argv.slice(1), log);
   if (argv[0] === 'export') return (await import('./export')).exportMain(argv.slice(1), log);
+  if (argv[0] === 'train-lora') return (await import('./train-lora')).trainLoraMain(argv.slice(1), log);
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, ...args] = positionals;
   if (values.help || !command) {
@@ -163,10 +172,17 @@ export async function main(argv: string[], log: (s: string) => void = (s) => pro
     return args;
   };
   const bar = values.quiet ? null : new ProgressBar();
+  cliLoras.length = 0;
   const run = async (fn: (engine: Engine) => Promise<GenerationResult>): Promise<void> => {
     const output = needOutput();
     num(values, 'threads', true);
     const engine = await openEngine(values);
+    try {
+      cliLoras.push(...(await import('./train-lora')).loadCliLoras(values.lora, engine.manifest));
+    } catch (e) {
+      await engine.dispose();
+      throw e;
+    }
     const ac = new AbortController();
     const onSigint = (): void => {
       log('\ncancelling…');
