@@ -3,7 +3,7 @@
 // (space-drag, middle-drag) are view state. The stroke being drawn goes from the StrokeBuffer straight
 // to a Konva line; only pointer-up commits it to the document (one undo step).
 import type Konva from 'konva';
-import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState } from 'react';
 import type { Ref } from 'react';
 import { Circle, Group, Image as KonvaImage, Layer, Line, Rect, Stage, Text } from 'react-konva';
 import type { CanvasImage, ResultRecord } from '../canvas/document';
@@ -75,7 +75,8 @@ function useMaskCanvas(strokes: Stroke[], width: number, height: number): { canv
   }, [raster, canvas, strokes, width, height]);
 }
 
-export function CanvasView(props: CanvasViewProps) {
+/** Re-renders only when its props change (job events re-render the studio many times a second). */
+export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
   const { current, strokes, results, tool, brushSize, hardness, emptySize } = props;
   const container = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState({ width: 800, height: 600 });
@@ -275,9 +276,10 @@ export function CanvasView(props: CanvasViewProps) {
         </Layer>
         <Layer name="mask" listening={false} visible={props.maskVisible} opacity={props.maskOpacity} imageSmoothingEnabled={false}>
           <KonvaImage image={mask.canvas} key={mask.version} x={0} y={0} width={width} height={height} />
+          {/* Its points come from the StrokeBuffer, set on the node directly (no prop: a re-render
+              while drawing must not reset the stroke). */}
           <Line
             ref={liveLine}
-            points={[]}
             stroke="rgb(255,56,96)"
             strokeWidth={brushSize}
             lineCap="round"
@@ -305,7 +307,7 @@ export function CanvasView(props: CanvasViewProps) {
       </Stage>
     </div>
   );
-}
+});
 
 function ResultTile({ record, width, height, px, isCurrent }: { record: ResultRecord; width: number; height: number; px: number; isCurrent: boolean }) {
   const { image } = useImage(record.image.url);

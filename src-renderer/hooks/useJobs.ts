@@ -53,13 +53,23 @@ export function useJobs(): JobsState {
   const jobsRef = useRef<Map<string, JobView>>(new Map());
   const [jobs, setJobs] = useState<Map<string, JobView>>(jobsRef.current);
 
+  // Events can arrive hundreds of times a second (previews): render at most once per frame.
+  const frame = useRef<number | null>(null);
+  const scheduleRender = useCallback(() => {
+    if (frame.current !== null) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = null;
+      setJobs(jobsRef.current);
+    });
+  }, []);
+
   useEffect(() => {
     const off = atelier().events.on((raw) => {
       const event = AtelierEvent.safeParse(raw);
       if (!event.success || event.data.name !== 'jobs.event') return;
       const jobEvent = event.data.data;
       jobsRef.current = applyEvent(jobsRef.current, jobEvent);
-      setJobs(jobsRef.current);
+      scheduleRender();
       const job = jobsRef.current.get(jobEvent.jobId);
       if (jobEvent.type === 'result' && job) resultListeners.forEach((listener) => listener(job));
     });
@@ -77,8 +87,12 @@ export function useJobs(): JobsState {
       jobsRef.current = next;
       setJobs(next);
     }, () => {});
-    return off;
-  }, []);
+    return () => {
+      off();
+      if (frame.current !== null) cancelAnimationFrame(frame.current);
+      frame.current = null;
+    };
+  }, [scheduleRender]);
 
   const submit = useCallback(async (submission: JobSubmission) => {
     const { jobId } = await unwrap(atelier().jobs.submit(submission));
