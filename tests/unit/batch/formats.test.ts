@@ -95,7 +95,7 @@ test('zip: stored and deflated entries with UTF-8 names, checked by unzip -t, zi
   const bytes = fs.readFileSync(zipPath);
   const entries = readZipEntries(bytes);
   assert.deepEqual(entries.map((e) => [e.name, e.method]), [['images/0001-猫.png', 0], ['manifest.csv', 8]]);
-  assert.ok(entries[0]!.data.equals(files['images/0001-猫.png']));
+  assert.ok(Buffer.from(entries[0]!.data).equals(files['images/0001-猫.png']));
   assert.ok(inflateRawSync(entries[1]!.data).equals(files['manifest.csv']));
   assert.equal(entries[1]!.crc32, crc32(files['manifest.csv']));
   const unzip = spawnSync('unzip', ['-t', zipPath], { encoding: 'utf8' });

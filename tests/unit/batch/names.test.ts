@@ -16,7 +16,6 @@ const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout
 function assertSafeSegment(name: string): void {
   assert.ok(name.length > 0, 'empty name');
   assert.ok(!/[/\\<>:"|?*]/.test(name), `forbidden character in ${JSON.stringify(name)}`);
-  // eslint-disable-next-line no-control-regex
   assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(name), `control character in ${JSON.stringify(name)}`);
   assert.ok(name !== '.' && name !== '..' && !name.startsWith('.'), `dot name ${JSON.stringify(name)}`);
   assert.ok(!/[ .]$/.test(name), `trailing dot or space in ${JSON.stringify(name)}`);
