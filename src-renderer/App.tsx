@@ -34,6 +34,8 @@ type SidePanel = 'jobs' | 'settings';
 interface CanvasJob {
   mode: Mode;
   source: CanvasImage | null;
+  /** Outpaint: how far the old pixels moved right and down. */
+  shift: { dx: number; dy: number };
 }
 
 interface Notice {
@@ -176,7 +178,10 @@ export function App() {
         unwrap(atelier().history.get({ id })).then(async (item) => {
           const image = await imageFromItem(item);
           if (!image) return;
-          canvasActions.placeResult(doc.history, { ...image, parentUrl: started.source?.url ?? image.parentUrl });
+          // Compare needs the same size: an outpaint's source is smaller, so it is not offered there.
+          const src = started.source;
+          const sameSize = !!src && src.width === image.width && src.height === image.height;
+          canvasActions.placeResult(doc.history, { ...image, parentUrl: sameSize ? src.url : src ? null : image.parentUrl }, started.shift);
           setDraft((d) => (d.seedLocked ? d : { ...d, seed: item.seed }));
           setHistoryKey((k) => k + 1);
         }, (e: unknown) => setError(`The result could not be loaded: ${describeError(e)}`));
@@ -232,7 +237,11 @@ export function App() {
     setError(null);
     try {
       const jobId = await jobs.submit(submission);
-      canvasJobs.current.set(jobId, { mode: d.mode, source: d.mode === 'generate' ? null : current });
+      canvasJobs.current.set(jobId, {
+        mode: d.mode,
+        source: d.mode === 'generate' ? null : current,
+        shift: d.mode === 'outpaint' ? { dx: outpaint.left, dy: outpaint.top } : { dx: 0, dy: 0 },
+      });
       if (d.seedLocked && settings.settings?.seedMode === 'increment') setDraft((x) => ({ ...x, seed: (x.seed + 1) % (MAX_SEED + 1) }));
     } catch (e) {
       setError(`${modeLabel[d.mode]} could not start: ${describeError(e)}`);

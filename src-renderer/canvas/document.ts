@@ -2,6 +2,7 @@
 // the mask strokes, and the results placed on the canvas. Zoom, pan, tool and brush settings are
 // view state and live elsewhere. Pure module (no DOM).
 import type { Stroke } from './strokes';
+import { translateStroke } from './strokes';
 import { DocumentHistory } from './history';
 
 /** An image on the canvas: from history (generationId) or brought in from a file (no id). */
@@ -96,11 +97,19 @@ export const canvasActions = {
   setCurrent(history: DocumentHistory<CanvasRecord>, image: CanvasImage, label = 'open image'): void {
     history.change(label, [{ id: 'current', typeName: 'current', image }]);
   },
-  /** A finished result: placed on the canvas, and the current image from now on. */
-  placeResult(history: DocumentHistory<CanvasRecord>, image: CanvasImage): void {
+  /**
+   * A finished result: placed on the canvas, and the current image from now on. `shift` moves the
+   * mask with the old pixels when an outpaint grew the image to the left or top.
+   */
+  placeResult(history: DocumentHistory<CanvasRecord>, image: CanvasImage, shift = { dx: 0, dy: 0 }): void {
     const id = `result:${image.generationId ?? newRecordId('file')}`;
     const put: CanvasRecord[] = [{ id: 'current', typeName: 'current', image }];
     if (!history.get(id)) put.push({ id, typeName: 'result', order: nextOrder(history.records), image });
+    if (shift.dx !== 0 || shift.dy !== 0) {
+      for (const r of Object.values(history.records)) {
+        if (r.typeName === 'stroke') put.push({ ...r, stroke: translateStroke(r.stroke, shift.dx, shift.dy) });
+      }
+    }
     history.change('result', put);
   },
 };

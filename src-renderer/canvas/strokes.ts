@@ -82,3 +82,15 @@ export function imageStroke(alpha: Uint8Array, width: number, height: number, x 
   if (alpha.length !== width * height) throw new Error(`mask has ${alpha.length} bytes, expected ${width}×${height}`);
   return { type: 'image', x, y, width, height, alpha: bytesToBase64(alpha) };
 }
+
+/** The stroke moved by (dx, dy): an outpaint that grows the image left or up shifts the old pixels. */
+export function translateStroke(stroke: Stroke, dx: number, dy: number): Stroke {
+  switch (stroke.type) {
+    case 'brush':
+    case 'eraser':
+      return { ...stroke, points: stroke.points.map((v, i) => v + (i % 2 === 0 ? dx : dy)) };
+    case 'rect':
+    case 'image':
+      return { ...stroke, x: stroke.x + dx, y: stroke.y + dy };
+  }
+}
