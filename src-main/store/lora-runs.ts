@@ -2,7 +2,7 @@
 // checkpoint files themselves; these rows only name them.
 import { randomUUID } from 'node:crypto';
 import type { Db } from './database';
-import { StoreError, type LoraCheckpoint, type LoraMetric, type LoraRun, type LoraRunStatus, type LoraRunStore } from './types';
+import { StoreError, type LoraCheckpoint, type LoraDatasetItem, type LoraMetric, type LoraRun, type LoraRunStatus, type LoraRunStore, type LoraSample } from './types';
 
 interface RunRow {
   id: string;
@@ -126,4 +126,75 @@ export class LoraRuns implements LoraRunStore {
   delete(id: string): void {
     this.db.prepare('DELETE FROM lora_runs WHERE id = ?').run(id);
   }
+
+  // --- dataset items, captions, samples (migration 3) ---
+
+  setDatasetItems(projectId: string, items: { name: string; imagePath: string; imageSha256?: string | null; caption: string }[]): LoraDatasetItem[] {
+    if (!this.db.prepare('SELECT 1 FROM projects WHERE id = ?').get(projectId)) throw new StoreError('NOT_FOUND', `No project ${projectId}`);
+    const names = new Set<string>();
+    for (const it of items) {
+      if (!it.name || names.has(it.name)) throw new StoreError('INVALID', `dataset item names must be unique and non-empty (${JSON.stringify(it.name)})`);
+      names.add(it.name);
+    }
+    const now = Date.now();
+    const upsert = this.db.prepare(
+      `INSERT INTO lora_dataset_items (id, project_id, name, image_path, image_sha256, caption, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (project_id, name) DO UPDATE SET image_path = excluded.image_path, image_sha256 = excluded.image_sha256,
+         caption = excluded.caption, updated_at = excluded.updated_at`,
+    );
+    this.db
+      .transaction(() => {
+        for (const it of items) upsert.run(randomUUID(), projectId, it.name, it.imagePath, it.imageSha256 ?? null, it.caption, now, now);
+        const keep = [...names];
+        this.db
+          .prepare(`DELETE FROM lora_dataset_items WHERE project_id = ? AND name NOT IN (SELECT value FROM json_each(?))`)
+          .run(projectId, JSON.stringify(keep));
+      })
+      .immediate();
+    return this.datasetItems(projectId);
+  }
+
+  datasetItems(projectId: string): LoraDatasetItem[] {
+    return this.db
+      .prepare<[string], ItemRow>('SELECT * FROM lora_dataset_items WHERE project_id = ? ORDER BY name')
+      .all(projectId)
+      .map(itemFromRow);
+  }
+
+  setCaption(itemId: string, caption: string): LoraDatasetItem {
+    const info = this.db.prepare('UPDATE lora_dataset_items SET caption = ?, updated_at = ? WHERE id = ?').run(caption, Date.now(), itemId);
+    if (info.changes === 0) throw new StoreError('NOT_FOUND', `No dataset item ${itemId}`);
+    return itemFromRow(this.db.prepare<[string], ItemRow>('SELECT * FROM lora_dataset_items WHERE id = ?').get(itemId)!);
+  }
+
+  addSample(runId: string, sample: Omit<LoraSample, 'createdAt'>): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO lora_samples (run_id, step, idx, prompt, seed, path, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(runId, sample.step, sample.index, sample.prompt, sample.seed, sample.path, Date.now());
+  }
+
+  samples(runId: string): LoraSample[] {
+    return this.db
+      .prepare<[string], { step: number; idx: number; prompt: string; seed: number; path: string; created_at: number }>(
+        'SELECT step, idx, prompt, seed, path, created_at FROM lora_samples WHERE run_id = ? ORDER BY step, idx',
+      )
+      .all(runId)
+      .map((r) => ({ step: r.step, index: r.idx, prompt: r.prompt, seed: r.seed, path: r.path, createdAt: r.created_at }));
+  }
+}
+
+interface ItemRow {
+  id: string;
+  project_id: string;
+  name: string;
+  image_path: string;
+  image_sha256: string | null;
+  caption: string;
+  created_at: number;
+  updated_at: number;
+}
+
+function itemFromRow(r: ItemRow): LoraDatasetItem {
+  return { id: r.id, projectId: r.project_id, name: r.name, imagePath: r.image_path, imageSha256: r.image_sha256, caption: r.caption, createdAt: r.created_at, updatedAt: r.updated_at };
 }

@@ -247,6 +247,34 @@ export interface LoraRunStore {
   checkpoints(runId: string): LoraCheckpoint[];
   removeCheckpoint(runId: string, step: number): void;
   delete(id: string): void;
+  // Dataset items, captions and samples (migration 3, issue 7).
+  /** Makes the project's items exactly `items` (by name): new ones added, changed ones updated, others removed. */
+  setDatasetItems(projectId: string, items: { name: string; imagePath: string; imageSha256?: string | null; caption: string }[]): LoraDatasetItem[];
+  datasetItems(projectId: string): LoraDatasetItem[];
+  setCaption(itemId: string, caption: string): LoraDatasetItem;
+  addSample(runId: string, sample: Omit<LoraSample, 'createdAt'>): void;
+  samples(runId: string): LoraSample[];
+}
+
+export interface LoraDatasetItem {
+  id: string;
+  projectId: string;
+  name: string;
+  imagePath: string;
+  imageSha256: string | null;
+  caption: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface LoraSample {
+  step: number;
+  index: number;
+  prompt: string;
+  seed: number;
+  /** Relative to the data folder, or absolute for runs outside it. */
+  path: string;
+  createdAt: number;
 }
 
 export interface StoreOptions {

@@ -8,7 +8,7 @@
 // kill -9 or cancel); every file is written atomically, and old checkpoints go only after a new one
 // is safely on disk, so a full disk or a kill loses at most the steps since the last checkpoint.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../engine';
 import { loadBundle } from '../engine';
@@ -220,20 +220,30 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
         hooks.onCheckpointRemoved?.(old);
       }
     };
+    const sampleFile = (step: number, i: number) => path.join(sampleDir, `step-${pad(step)}-${i}.png`);
+    // A cancel during sampling skips the rest of the samples (the loop then stops with a checkpoint);
+    // a resumed run makes the samples its step should have and lacks.
     const samples = async () => {
       for (let i = 0; i < s.samplePrompts.length; i++) {
-        opts.signal?.throwIfAborted();
-        const file = path.join(sampleDir, `step-${pad(loop.step)}-${i}.png`);
+        if (opts.signal?.aborted) return;
+        const file = sampleFile(loop.step, i);
         hooks.onStage?.('sample', i, s.samplePrompts.length);
         const prompt = s.samplePrompts[i]!;
-        const r = await engine.textToImage({ prompt, seed: s.sampleSeed, steps: s.sampleSteps, loras: [{ weights: loop.weights(), weight: 1, name: 'training' }], signal: opts.signal });
-        const png = r.images[0]!.png;
+        let png: Uint8Array;
+        try {
+          const r = await engine.textToImage({ prompt, seed: s.sampleSeed, steps: s.sampleSteps, loras: [{ weights: loop.weights(), weight: 1, name: 'training' }], signal: opts.signal });
+          png = r.images[0]!.png;
+        } catch (e) {
+          if (opts.signal?.aborted) return;
+          throw e;
+        }
         writeFileAtomic(file, png, io);
         await hooks.onSample?.({ step: loop.step, index: i, prompt, seed: s.sampleSeed, path: file, png });
       }
     };
 
-    if (loop.step === 0) await samples();
+    const sampleDue = loop.step === 0 || (s.sampleEvery > 0 && loop.step % s.sampleEvery === 0 && loop.step < s.steps);
+    if (sampleDue && s.samplePrompts.some((_, i) => !existsSync(sampleFile(loop.step, i)))) await samples();
     const t0 = performance.now();
     let stepsHere = 0;
     let status: TrainResult['status'] = 'done';

@@ -2,6 +2,7 @@
 // Append only: never edit a migration that has shipped; add the next number instead.
 import { init } from './001_init';
 import { trainingAndBatches } from './002_training_batches';
+import { loraProjects } from './003_lora_projects';
 import { batchRows } from './004_batch_rows';
 
 export interface Migration {
@@ -13,9 +14,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'training and batches', sql: trainingAndBatches },
-  // Number 3 is reserved for the LoRA projects migration (issue 7). Until it lands this empty slot
-  // keeps the numbering consecutive; replace it with that migration (no shipped database has run it).
-  { version: 3, name: 'reserved for LoRA projects (issue 7)', sql: '' },
+  { version: 3, name: 'LoRA projects: dataset items, captions, samples', sql: loraProjects },
   { version: 4, name: 'batch rows', sql: batchRows },
 ];
 
