@@ -92,6 +92,7 @@ def train(lora_dit: LoraDiT, x0: np.ndarray, cond: np.ndarray, settings: dict, l
                             weight_decay=s["weightDecay"], foreach=False)
     scale = torch.tensor([s["alpha"] / s["rank"]])
     losses = []
+    compute = 0.0  # forward + backward + clip + AdamW only (the draws are pure-Python Rng calls, slow)
     t0 = time.perf_counter()
     for step in range(s["steps"]):
         items = batch_items(s["seed"], step, s["batch"], n)
@@ -101,6 +102,7 @@ def train(lora_dit: LoraDiT, x0: np.ndarray, cond: np.ndarray, settings: dict, l
         t = torch.tensor([d[0] for d in draws], dtype=torch.float32)
         cb = torch.from_numpy(np.stack([np.zeros_like(cond[i]) if d[1] else cond[i] for i, d in zip(items, draws)]))
         pairs = [(params[2 * i], params[2 * i + 1]) for i in range(len(params) // 2)]
+        tc = time.perf_counter()
         opt.zero_grad()
         loss = lora_dit.loss(pairs, scale, xb, noise, t, cb, torch.zeros_like(xb))
         loss.backward()
@@ -110,11 +112,13 @@ def train(lora_dit: LoraDiT, x0: np.ndarray, cond: np.ndarray, settings: dict, l
             g["lr"] = learning_rate(step, s["steps"], s["learningRate"], s["warmupSteps"], s["schedule"])
         opt.step()
         losses.append(float(loss.detach()))
+        compute += time.perf_counter() - tc
         if log:
             log(f"step {step + 1}: loss {losses[-1]:.6f}")
     seconds = time.perf_counter() - t0
     flat = torch.cat([p.detach().reshape(-1) for p in params])
     return {"settings": s, "losses": losses, "steps_per_second": s["steps"] / seconds,
+            "compute_steps_per_second": s["steps"] / compute,
             "final_abs_sum": float(flat.abs().sum()), "final_first": [float(v) for v in flat[:8]]}
 
 
