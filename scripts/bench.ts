@@ -5,6 +5,8 @@
 // doing one image), and the PyTorch eager reference (modeling.generate's pipeline on the bundle's
 // config with modeling's TorchBackend) timed in the same run on the same machine, with the ratio.
 // Default model: resources/models/atelier-nano if present, else the fixture bundle (noted in the JSON).
+// `batch`: images/min of a --batch-rows batch (files, SQLite rows, manifest) against the engine alone
+// making the same images, and the overhead in percent (scripts/bench-batch.ts).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: String(Math.max(1, Math.min(4, os.availableParallelism()))) },
       checkpoint: { type: 'string', default: '' },
       'no-torch': { type: 'boolean' },
+      'batch-rows': { type: 'string', default: '24' },
       'cold-child': { type: 'boolean' },
     },
   });
@@ -175,6 +178,10 @@ async function main(): Promise<void> {
   }
   const torchMedian = torch ? (torch['latency_ms'] as { median: number }).median : null;
 
+  // Batch generation (issue 8): images/min through the batch runner against the engine alone.
+  const { benchBatch } = await import('./bench-batch');
+  const batch = await benchBatch(model, { rows: Number(values['batch-rows']), steps, threads });
+
   const manifestText = readFileSync(path.join(model, 'bundle.json'), 'utf8');
   const out = {
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, platform: `${process.platform}-${process.arch}`, node: process.version, threads },
@@ -194,6 +201,7 @@ async function main(): Promise<void> {
     },
     pytorch: torch ?? { error: torchError ?? 'skipped (--no-torch)' },
     speedup_vs_pytorch: torchMedian && engineMedian ? round(torchMedian / engineMedian, 2) : null,
+    batch,
   };
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }

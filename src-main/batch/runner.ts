@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BatchJob, BatchRow, Store } from '../store';
+import type { BatchJob, BatchRow, RowResult, Store } from '../store';
+import { fsyncDirectory } from '../store/files';
 import type { EmbeddedText, ExportFormat } from '../export/encode';
 import { embeddedTextOf, encodeForExport, MIME } from '../export/encode';
 import { removeStaleTempFiles, writeFileAtomicAsync } from '../export/files';
@@ -94,6 +95,13 @@ export function batchManifest(store: Store, batch: BatchJob): Manifest {
   return makeManifest('batch', items, { batchId: batch.id, source: batch.source });
 }
 
+const COMMIT_EVERY_MS = 250;
+
+function pickResult(written: { index: number; result: RowResult }[], index: number): Partial<BatchRow> {
+  const r = written.find((w) => w.index === index)?.result;
+  return r ? { sha256: r.sha256, bytes: r.bytes, width: r.width, height: r.height, generationId: r.generationId ?? null } : {};
+}
+
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -152,6 +160,33 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchJob> {
       );
     };
 
+    // Rows whose files are renamed into place but not yet recorded. They are committed together (the
+    // folders fsync'd first, then one transaction) every COMMIT_EVERY_MS and at the end: a commit
+    // per image would cost more than a small image takes to make. A crash before the commit only
+    // means those rows are made again, into the same names.
+    const written: { index: number; result: RowResult }[] = [];
+    const renamedIn = new Set<string>();
+    let lastCommit = performance.now();
+    const commitWritten = (): void => {
+      for (const dir of renamedIn) fsyncDirectory(dir);
+      renamedIn.clear();
+      store.batches.completeMany(batchId, written.splice(0));
+      lastCommit = performance.now();
+    };
+
+    const record = (row: BatchRow, image: RowImage): string => {
+      const p = row.params as unknown as PlannedRow;
+      return store.generations.create({
+        kind: p.image ? 'edit' : 't2i',
+        prompt: p.prompt,
+        seed: image.seed,
+        modelName: image.model.name,
+        modelHash: image.model.hash,
+        params: { steps: p.steps, cfg: p.cfg, width: image.width, height: image.height, batchId, batchRow: row.index, ...(image.metadata === undefined ? {} : { metadata: image.metadata }) },
+        images: [{ role: 'output', data: image.png, width: image.width, height: image.height, mime: MIME.png }],
+      }).id;
+    };
+
     const save = async (row: BatchRow, image: RowImage): Promise<void> => {
       let bytes = image.png;
       let width = image.width;
@@ -164,67 +199,73 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchJob> {
           const encoded = await encodeForExport(image.png, format, text, { quality: options.quality, software: opts.software });
           ({ bytes, width, height } = encoded);
         }
-        await writeFileAtomicAsync(file, bytes);
+        await writeFileAtomicAsync(file, bytes, { syncDir: false });
+        renamedIn.add(path.dirname(file));
       }
       let generationId: string | null = null;
       if (opts.recordInHistory) {
-        const p = row.params as unknown as PlannedRow;
-        generationId = store.generations.create({
-          kind: p.image ? 'edit' : 't2i',
-          prompt: p.prompt,
-          seed: image.seed,
-          modelName: image.model.name,
-          modelHash: image.model.hash,
-          params: { steps: p.steps, cfg: p.cfg, width: image.width, height: image.height, batchId, batchRow: row.index, ...(image.metadata === undefined ? {} : { metadata: image.metadata }) },
-          images: [{ role: 'output', data: image.png, width: image.width, height: image.height, mime: MIME.png }],
-        }).id;
+        try {
+          generationId = record(row, image);
+        } catch (e) {
+          // The row fails; its file must not stay behind without a manifest entry.
+          if (batch.outDir && row.outputPath) fs.rmSync(joinInside(batch.outDir, row.outputPath), { force: true });
+          throw e;
+        }
       }
-      store.batches.complete(batchId, row.index, { sha256: sha256(bytes), bytes: bytes.byteLength, width, height, generationId });
+      written.push({ index: row.index, result: { sha256: sha256(bytes), bytes: bytes.byteLength, width, height, generationId } });
+      if (performance.now() - lastCommit >= COMMIT_EVERY_MS) commitWritten();
     };
 
-    let next: Promise<Outcome> | null = pending.length ? startRow(pending[0]!) : null;
-    for (let i = 0; i < pending.length; i++) {
-      const row = pending[i]!;
-      const outcome = await next!;
-      next = null;
-      if (signal.aborted) {
-        finalStatus = 'cancelled';
-        break;
-      }
-      // Start the next image before saving this one.
-      if (i + 1 < pending.length) next = startRow(pending[i + 1]!);
-      let error: string | null = null;
-      if (outcome.ok) {
-        try {
-          await save(row, outcome.image);
-          engineMs += outcome.image.engineMs ?? outcome.ms;
-          imagesThisRun++;
-        } catch (e) {
-          error = `could not save the image: ${(e as Error).message}`;
+    let next: Promise<Outcome> | null = null;
+    try {
+      next = pending.length ? startRow(pending[0]!) : null;
+      for (let i = 0; i < pending.length; i++) {
+        const row = pending[i]!;
+        const outcome = await next!;
+        next = null;
+        if (signal.aborted) {
+          finalStatus = 'cancelled';
+          break;
         }
-      } else {
-        error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+        // Start the next image before saving this one.
+        if (i + 1 < pending.length) next = startRow(pending[i + 1]!);
+        let error: string | null = null;
+        if (outcome.ok) {
+          try {
+            await save(row, outcome.image);
+            engineMs += outcome.image.engineMs ?? outcome.ms;
+            imagesThisRun++;
+          } catch (e) {
+            error = `could not save the image: ${(e as Error).message}`;
+          }
+        } else {
+          error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+        }
+        if (error !== null) {
+          store.batches.fail(batchId, row.index, error);
+          failed++;
+        } else done++;
+        const elapsedMs = performance.now() - started;
+        const remaining = total - done - failed;
+        const perRow = imagesThisRun ? elapsedMs / (i + 1) : null;
+        const current = store.batches.row(batchId, row.index)!;
+        opts.onEvent?.({
+          type: 'row',
+          // Written rows may wait for the next commit: report them as done now.
+          row: error === null ? { ...current, status: 'done', ...pickResult(written, row.index) } : current,
+          done,
+          failed,
+          total,
+          handledThisRun: i + 1,
+          elapsedMs,
+          etaMs: perRow === null ? null : perRow * remaining,
+          engineMs: outcome.ok ? (outcome.image.engineMs ?? outcome.ms) : undefined,
+        });
       }
-      if (error !== null) {
-        store.batches.fail(batchId, row.index, error);
-        failed++;
-      } else done++;
-      const elapsedMs = performance.now() - started;
-      const remaining = total - done - failed;
-      const perRow = imagesThisRun ? elapsedMs / (i + 1) : null;
-      opts.onEvent?.({
-        type: 'row',
-        row: store.batches.row(batchId, row.index)!,
-        done,
-        failed,
-        total,
-        handledThisRun: i + 1,
-        elapsedMs,
-        etaMs: perRow === null ? null : perRow * remaining,
-        engineMs: outcome.ok ? (outcome.image.engineMs ?? outcome.ms) : undefined,
-      });
+    } finally {
+      if (next) await next; // stopped early: let the image in flight finish before the engine is released
+      commitWritten();
     }
-    if (next) await next; // a cancelled run: let the image in flight finish before the engine is released
     if (signal.aborted) finalStatus = 'cancelled';
   } catch (e) {
     finalStatus = 'failed';

@@ -93,9 +93,10 @@ export function nameKey(relativePath: string): string {
 
 /**
  * writeFileAtomic off the main thread (libuv's pool does the write and fsyncs), so a batch keeps the
- * engine busy while the previous image is saved.
+ * engine busy while the previous image is saved. With `syncDir: false` the caller fsyncs the folder
+ * itself (once for many files) before it records the files as written.
  */
-export async function writeFileAtomicAsync(file: string, data: Uint8Array): Promise<void> {
+export async function writeFileAtomicAsync(file: string, data: Uint8Array, options: { syncDir?: boolean } = {}): Promise<void> {
   const dir = path.dirname(file);
   ensureDirectoryDurably(dir);
   const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
@@ -103,7 +104,7 @@ export async function writeFileAtomicAsync(file: string, data: Uint8Array): Prom
   try {
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      await handle.datasync();
     } finally {
       await handle.close();
     }
@@ -112,5 +113,5 @@ export async function writeFileAtomicAsync(file: string, data: Uint8Array): Prom
     await fs.promises.rm(temp, { force: true });
     throw error;
   }
-  fsyncDirectory(dir);
+  if (options.syncDir !== false) fsyncDirectory(dir);
 }

@@ -263,18 +263,28 @@ export class Batches {
 
   /** Marks a row done; call only after its file is renamed into place (and fsync'd). */
   complete(batchId: string, index: number, result: RowResult): void {
+    this.completeMany(batchId, [{ index, result }]);
+  }
+
+  /** Several rows done in one transaction (one commit, one fsync of the log, for many images). */
+  completeMany(batchId: string, rows: { index: number; result: RowResult }[]): void {
+    if (!rows.length) return;
     const now = Date.now();
     this.db.transaction(() => {
-      const changed = this.db
-        .prepare(
-          `UPDATE batch_rows SET status = 'done', error = NULL, sha256 = ?, bytes = ?, width = ?, height = ?, generation_id = ?,
-             attempts = attempts + 1, updated_at = ?
-           WHERE batch_id = ? AND row_index = ? AND status IN ('pending', 'running')`,
-        )
-        .run(result.sha256, result.bytes, result.width, result.height, result.generationId ?? null, now, batchId, index).changes;
-      if (changed !== 1) throw new StoreError('INVALID', `Row ${index} of batch ${batchId} is not waiting to run`);
-      this.db.prepare(`UPDATE batch_jobs SET done = done + 1, updated_at = ? WHERE id = ?`).run(now, batchId);
+      for (const { index, result } of rows) this.completeOne(batchId, index, result, now);
     })();
+  }
+
+  private completeOne(batchId: string, index: number, result: RowResult, now: number): void {
+    const changed = this.db
+      .prepare(
+        `UPDATE batch_rows SET status = 'done', error = NULL, sha256 = ?, bytes = ?, width = ?, height = ?, generation_id = ?,
+           attempts = attempts + 1, updated_at = ?
+         WHERE batch_id = ? AND row_index = ? AND status IN ('pending', 'running')`,
+      )
+      .run(result.sha256, result.bytes, result.width, result.height, result.generationId ?? null, now, batchId, index).changes;
+    if (changed !== 1) throw new StoreError('INVALID', `Row ${index} of batch ${batchId} is not waiting to run`);
+    this.db.prepare(`UPDATE batch_jobs SET done = done + 1, updated_at = ? WHERE id = ?`).run(now, batchId);
   }
 
   fail(batchId: string, index: number, error: string): void {

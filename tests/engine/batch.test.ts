@@ -147,7 +147,10 @@ test('kill -9 at about row 20, then resume: 50 distinct files, no temp files, fi
   const batch = store.batches.list()[0]!;
   const doneRows = store.batches.rows(batch.id, 'done');
   store.close();
-  assert.ok(doneRows.length >= 20 && doneRows.length < 50, `${doneRows.length} rows done at the kill`);
+  // Rows are committed in groups (every 250 ms), so the store may lag the files on disk by a few
+  // rows: those are made again into the same names on resume.
+  assert.ok(images(out).length >= 20, `${images(out).length} files at the kill`);
+  assert.ok(doneRows.length >= 1 && doneRows.length < 50, `${doneRows.length} rows done at the kill`);
   const before = new Map(doneRows.map((r) => [r.outputPath!, { sha: r.sha256!, mtime: fs.statSync(path.join(out, r.outputPath!)).mtimeMs }]));
   for (const [file, { sha: want }] of before) assert.equal(sha(path.join(out, file)), want);
 
