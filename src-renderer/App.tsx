@@ -6,7 +6,7 @@ import type { DragEvent } from 'react';
 import type { AppInfo, HistoryItem, JobSubmission, ModelBundleInfo } from '../src-shared/contract';
 import { AtelierEvent } from '../src-shared/contract';
 import { atelier, describeError, unwrap } from './api/client';
-import type { CanvasImage, ResultRecord } from './canvas/document';
+import type { CanvasImage, CanvasRecord, ResultRecord } from './canvas/document';
 import { canvasActions, currentOf, resultsOf, strokesOf } from './canvas/document';
 import { invertMask, maskedCount, rasterise } from './canvas/mask-raster';
 import { imageStroke } from './canvas/strokes';
@@ -24,7 +24,8 @@ import type { JobView } from './hooks/useJobs';
 import { useJobs } from './hooks/useJobs';
 import { useSettings } from './hooks/useSettings';
 import type { DraftPatch, Mode, PromptDraft } from './studio/draft';
-import { DEFAULT_DRAFT, MAX_SEED, describePatch, patchFromHistoryItem, patchFromImageParameters } from './studio/draft';
+import { MAX_SEED, describePatch, patchFromHistoryItem, patchFromImageParameters } from './studio/draft';
+import { restoreStudio, saveStudio } from './studio/persist';
 import { fileToPng, maskFromFile, maskToPngDataUrl } from './studio/image-files';
 import { shortcutFor } from './studio/shortcuts';
 
@@ -46,6 +47,7 @@ interface Notice {
 const modeLabel: Record<Mode, string> = { generate: 'Generate', edit: 'Edit', inpaint: 'Inpaint', outpaint: 'Outpaint' };
 
 export function App() {
+  const restored = useMemo(() => restoreStudio(), []);
   const settings = useSettings();
   const jobs = useJobs();
   const doc = useCanvasDocument();
@@ -54,7 +56,7 @@ export function App() {
   const [side, setSide] = useState<SidePanel>('jobs');
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
-  const [draft, setDraft] = useState<PromptDraft>(DEFAULT_DRAFT);
+  const [draft, setDraft] = useState<PromptDraft>(restored.draft);
   const [submitting, setSubmitting] = useState(false);
   const [tool, setTool] = useState<Tool>('brush');
   const [brushSize, setBrushSize] = useState(8);
@@ -79,7 +81,7 @@ export function App() {
   }, [theme]);
 
   // The settings give the defaults until the person changes the fields.
-  const seededFromSettings = useRef(false);
+  const seededFromSettings = useRef(restored.fromStorage);
   useEffect(() => {
     const s = settings.settings;
     if (!s || seededFromSettings.current) return;
@@ -95,6 +97,37 @@ export function App() {
   const results = useMemo(() => resultsOf(doc.records), [doc.records]);
   const maskSize = current ?? chosenModel?.image ?? { width: 512, height: 512 };
   const masked = useMemo(() => (current ? maskedCount(rasterise(strokes, current.width, current.height)) : 0), [strokes, current]);
+
+  // Saved work comes back once its history items are known to exist (deleted ones are left out).
+  const [restoring, setRestoring] = useState(true);
+  useEffect(() => {
+    let live = true;
+    const images = restored.records.flatMap((r) => (r.typeName === 'stroke' || !r.image ? [] : [r.image]));
+    const ids = [...new Set(images.flatMap((image) => [image.generationId, image.parentId]).filter((id): id is string => id !== null))];
+    Promise.all(ids.map((id) => atelier().history.get({ id }).then((r) => (r.ok ? id : null), () => null))).then((found) => {
+      if (!live) return;
+      const alive = new Set(found.filter((id): id is string => id !== null));
+      const keep = (image: CanvasImage | null) => !!image && (image.generationId === null || alive.has(image.generationId));
+      // A deleted parent takes the before/after compare with it.
+      const checked = (image: CanvasImage): CanvasImage => (image.parentId && !alive.has(image.parentId) ? { ...image, parentUrl: null } : image);
+      doc.history.reset(restored.records.flatMap((r): CanvasRecord[] => {
+        if (r.typeName === 'current') return [{ ...r, image: r.image && keep(r.image) ? checked(r.image) : null }];
+        if (r.typeName === 'result') return keep(r.image) ? [{ ...r, image: checked(r.image) }] : [];
+        return [r];
+      }));
+      setRestoring(false);
+    });
+    return () => {
+      live = false;
+    };
+  }, [restored, doc.history]);
+
+  // The desk survives a reload: saved a moment after each change.
+  useEffect(() => {
+    if (restoring) return;
+    const timer = setTimeout(() => saveStudio({ draft, current, strokes, results: results.map((r) => r.image) }), 250);
+    return () => clearTimeout(timer);
+  }, [draft, current, strokes, results, restoring]);
 
   const changeDraft = useCallback((patch: Partial<PromptDraft>) => setDraft((d) => ({ ...d, ...patch })), []);
 

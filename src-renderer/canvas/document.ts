@@ -48,8 +48,8 @@ export function newRecordId(prefix: string): string {
   return `${prefix}:${Date.now().toString(36)}:${counter}`;
 }
 
-export function createCanvasHistory(): DocumentHistory<CanvasRecord> {
-  return new DocumentHistory<CanvasRecord>([{ id: 'current', typeName: 'current', image: null }]);
+export function createCanvasHistory(initial: readonly CanvasRecord[] = [{ id: 'current', typeName: 'current', image: null }]): DocumentHistory<CanvasRecord> {
+  return new DocumentHistory<CanvasRecord>(initial);
 }
 
 export function strokesOf(records: Readonly<Record<string, CanvasRecord>>): Stroke[] {

@@ -72,6 +72,14 @@ export class DocumentHistory<R extends DocRecord> {
     return this.snapshot[id];
   }
 
+  /** Replaces the whole document and forgets the history (loading saved work is not an edit). */
+  reset(records: readonly R[]): void {
+    this.snapshot = Object.fromEntries(records.map((r) => [r.id, r]));
+    this.undos = [];
+    this.redos = [];
+    this.emit();
+  }
+
   /** Marks the start of a user action: undo stops here. */
   mark(label: string): void {
     this.undos.push({ kind: 'mark', label });

@@ -9,8 +9,9 @@ export interface CanvasDocument {
   records: Readonly<Record<string, CanvasRecord>>;
 }
 
-export function useCanvasDocument(): CanvasDocument {
-  const history = useMemo(() => createCanvasHistory(), []);
+export function useCanvasDocument(initial?: readonly CanvasRecord[]): CanvasDocument {
+  // The initial records are read once (the history owns the document from then on).
+  const history = useMemo(() => createCanvasHistory(initial), []);
   const records = useSyncExternalStore(
     (listener) => history.subscribe(listener),
     () => history.records,

@@ -408,8 +408,16 @@ test('search finds the image; delete removes it and its file; a reload keeps the
   await history.getByRole('searchbox').fill('');
   await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('[data-testid=history-item]').length === 3);
   const before = await history.getByTestId('history-item').evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { id: string } }).dataset.id));
+  const desk = await canvasState();
+  const promptText = await prompt().locator('textarea[name=prompt]').inputValue();
+  assert.equal(desk.currentId, editId, 'the deleted image is still on the canvas until the page forgets it');
+  await page.waitForTimeout(400); // the desk is saved a moment after each change
   await page.reload();
   await page.evaluate(PAGE_HELPERS);
+  // The desk comes back: the prompt and the mask; the deleted image does not.
+  await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document.querySelector('[data-testid=canvas]')?.getAttribute('data-strokes') === String(n), desk.strokes);
+  assert.equal(await prompt().locator('textarea[name=prompt]').inputValue(), promptText);
+  assert.equal((await canvasState()).currentId, '', 'a deleted history item is not restored onto the canvas');
   await page.getByRole('region', { name: 'History' }).getByTestId('history-item').nth(2).waitFor();
   const after = await page.getByRole('region', { name: 'History' }).getByTestId('history-item').evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { id: string } }).dataset.id));
   assert.deepEqual(after, before);
@@ -475,6 +483,73 @@ test('shortcuts: ? shows the help, brush keys change the tool and size', async (
   assert.ok(Number(await page.getByRole('slider', { name: 'Brush size' }).inputValue()) < size);
   await page.keyboard.press('b');
   assert.equal(await page.getByRole('button', { name: 'Brush' }).getAttribute('aria-pressed'), 'true');
+});
+
+test('mask tools: the eraser, a mask loaded from a file; pan and wheel zoom leave the history alone', async () => {
+  await page.getByTestId('canvas-status').click();
+  const blank = await canvasState();
+  await page.keyboard.press('b');
+  await page.getByRole('slider', { name: 'Brush size' }).fill('8');
+  const p0 = screenOf(blank, 12, 2);
+  const p1 = screenOf(blank, 12, 28);
+  await page.mouse.move(p0.x, p0.y);
+  await page.mouse.down();
+  await page.mouse.move(p1.x, p1.y, { steps: 6 });
+  await page.mouse.up();
+  const start = await canvasState();
+  assert.equal(start.strokes, blank.strokes + 1);
+  assert.ok(start.masked > blank.masked);
+  // Erase across the painted area.
+  await page.keyboard.press('e');
+  await page.getByRole('slider', { name: 'Brush size' }).fill('12');
+  const a = screenOf(start, 0, 10);
+  const b = screenOf(start, 31, 14);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  for (let k = 1; k <= 6; k++) await page.mouse.move(a.x + ((b.x - a.x) * k) / 6, a.y + ((b.y - a.y) * k) / 6);
+  await page.mouse.up();
+  const erased = await canvasState();
+  assert.equal(erased.strokes, start.strokes + 1);
+  assert.ok(erased.masked < start.masked, `erased: ${start.masked} → ${erased.masked}`);
+
+  // A mask from a file: white left half, black right half.
+  const half = Buffer.alloc(32 * 32);
+  for (let y = 0; y < 32; y++) half.fill(255, y * 32, y * 32 + 16);
+  const { default: sharp } = await import('sharp');
+  const maskPng = await sharp(half, { raw: { width: 32, height: 32, channels: 1 } }).png().toBuffer();
+  await page.getByTestId('mask-file').setInputFiles({ name: 'half.png', mimeType: 'image/png', buffer: maskPng });
+  await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document.querySelector('[data-testid=canvas]')?.getAttribute('data-masked') === '512');
+  assert.equal((await canvasState()).strokes, 1, 'a loaded mask replaces the strokes (one image stroke)');
+  await page.screenshot({ path: join(shots, 'canvas-mask-loaded.png') });
+  await page.getByRole('button', { name: 'Undo' }).click();
+  assert.equal((await canvasState()).masked, erased.masked);
+  const redo = page.getByRole('button', { name: 'Redo' });
+  assert.equal(await redo.isEnabled(), true);
+
+  // Space-drag and middle-drag pan, the wheel zooms: no strokes, and the redo branch survives.
+  const view0 = await canvasState();
+  const c = screenOf(view0, 16, 16);
+  await page.keyboard.down('Space');
+  await page.mouse.move(c.x, c.y);
+  await page.mouse.down();
+  await page.mouse.move(c.x + 60, c.y + 30, { steps: 4 });
+  await page.mouse.up();
+  await page.keyboard.up('Space');
+  const panned = await canvasState();
+  assert.ok(Math.abs(panned.x - view0.x - 60) < 1 && Math.abs(panned.y - view0.y - 30) < 1, `panned by ${panned.x - view0.x}, ${panned.y - view0.y}`);
+  await page.mouse.move(c.x, c.y);
+  await page.mouse.down({ button: 'middle' });
+  await page.mouse.move(c.x - 60, c.y - 30, { steps: 4 });
+  await page.mouse.up({ button: 'middle' });
+  const back = await canvasState();
+  assert.ok(Math.abs(back.x - view0.x) < 1 && Math.abs(back.y - view0.y) < 1, 'middle-drag panned back');
+  await page.mouse.wheel(0, -300);
+  await page.waitForFunction((scale) => Number((globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document.querySelector('[data-testid=canvas]')?.getAttribute('data-scale')) > scale, back.scale);
+  const zoomed = await canvasState();
+  assert.equal(zoomed.strokes, erased.strokes, 'no stroke from panning or zooming');
+  assert.equal(zoomed.masked, erased.masked);
+  assert.equal(await redo.isEnabled(), true, 'view changes are not history entries');
+  await page.keyboard.press('0');
 });
 
 test('no errors in the page', () => {
