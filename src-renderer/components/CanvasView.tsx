@@ -257,7 +257,7 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
         onWheel={onWheel}
       >
         <Layer imageSmoothingEnabled={false} listening={false} name="image">
-          <Rect x={0} y={0} width={width} height={height} fill="#0c0d10" stroke="#3a4052" strokeWidth={px} dash={current ? undefined : [6 * px, 4 * px]} />
+          <Rect x={0} y={0} width={width} height={height} fill={current ? '#0c0d10' : 'rgba(58, 64, 82, 0.25)'} stroke="#7b8296" strokeWidth={px} dash={current ? undefined : [6 * px, 4 * px]} />
           {image && <KonvaImage image={image} x={0} y={0} width={width} height={height} />}
           {before && compareX !== null && (
             <Group clipX={0} clipY={0} clipWidth={compareX} clipHeight={height}>
@@ -300,7 +300,7 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
             />
           )}
           {!current && !previewImage && (
-            <Text x={0} y={height / 2 - 6 * px} width={width} align="center" text="no image yet" fontSize={12 * px} fill="#9097a6" />
+            <Text x={0} y={height / 2 - 6 * px} width={width} align="center" text="the next image appears here" fontSize={13 * px} fill="#7b8296" />
           )}
           <Circle ref={cursor} radius={brushSize / 2} stroke="#ffffff" strokeWidth={px} opacity={current ? 0.8 : 0} />
         </Layer>

@@ -552,6 +552,23 @@ test('mask tools: the eraser, a mask loaded from a file; pan and wheel zoom leav
   await page.keyboard.press('0');
 });
 
+test('a job that cannot start says why in words', async () => {
+  // The source of an edit is deleted behind the studio's back (another window, the CLI).
+  await page.getByRole('button', { name: 'open a red door' }).click();
+  await page.waitForFunction((id) => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document.querySelector('[data-testid=canvas]')?.getAttribute('data-current-id') === id, inpaintId);
+  const gone = await fetch(`${server.origin}/api/history.delete`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: inpaintId }),
+  });
+  assert.equal(((await gone.json()) as { ok: boolean }).ok, true);
+  await runFromPrompt('Edit', 'make it snow');
+  const banner = page.getByTestId('error-banner');
+  await banner.filter({ hasText: `Edit could not start: no history item ${inpaintId} to edit (NOT_FOUND)` }).waitFor();
+  await page.screenshot({ path: join(shots, 'canvas-error.png') });
+  await page.getByRole('button', { name: 'dismiss error' }).click();
+});
+
 test('no errors in the page', () => {
   assert.deepEqual(pageErrors, []);
 });
