@@ -26,7 +26,7 @@ import { useSettings } from './hooks/useSettings';
 import type { DraftPatch, Mode, PromptDraft } from './studio/draft';
 import { MAX_SEED, describePatch, patchFromHistoryItem, patchFromImageParameters } from './studio/draft';
 import { restoreStudio, saveStudio } from './studio/persist';
-import { fileToPng, maskFromFile, maskToPngDataUrl } from './studio/image-files';
+import { dataUrlToFile, fileToPng, maskFromFile, maskToPngDataUrl } from './studio/image-files';
 import { shortcutFor } from './studio/shortcuts';
 
 type SidePanel = 'jobs' | 'settings';
@@ -193,7 +193,7 @@ export function App() {
         const event = AtelierEvent.safeParse(raw);
         if (!event.success || event.data.name !== 'app.imageOpened') return;
         const { name, png } = event.data.data;
-        void fetch(png).then((r) => r.blob()).then((blob) => openFile(new File([blob], name, { type: 'image/png' })));
+        void openFile(dataUrlToFile(png, name));
       }),
     [openFile],
   );

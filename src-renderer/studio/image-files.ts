@@ -73,3 +73,13 @@ export async function maskFromFile(file: File, width: number, height: number): P
   }
   return alpha;
 }
+
+/** A data URL as a File, without fetch (the page's CSP allows no data: connections). */
+export function dataUrlToFile(dataUrl: string, name: string): File {
+  const comma = dataUrl.indexOf(',');
+  const type = /^data:([^;,]+)/.exec(dataUrl)?.[1] ?? 'application/octet-stream';
+  const binary = atob(dataUrl.slice(comma + 1));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new File([bytes], name, { type });
+}

@@ -393,6 +393,20 @@ test('while a job runs the studio answers input within 100 ms; a queued and a ru
 
 test('search finds the image; delete removes it and its file; a reload keeps the rest', async () => {
   const history = page.getByRole('region', { name: 'History' });
+  const count = () => history.getByTestId('history-item').count();
+  const all = await count();
+  assert.equal(all, 4, 'generate, inpaint, edit, outpaint');
+  // Filters: by model and by date keep today's fixture images; favourites only keeps none.
+  await history.getByRole('combobox', { name: 'Filter by model' }).selectOption('atelier-fixture');
+  await history.getByRole('combobox', { name: 'Filter by date' }).selectOption('today');
+  await page.waitForTimeout(150);
+  assert.equal(await count(), all);
+  await history.getByRole('checkbox').check();
+  await history.getByText('Nothing here yet.').waitFor();
+  await history.getByRole('checkbox').uncheck();
+  await history.getByRole('combobox', { name: 'Filter by model' }).selectOption('');
+  await history.getByRole('combobox', { name: 'Filter by date' }).selectOption('any');
+  await history.getByTestId('history-item').nth(all - 1).waitFor();
   await history.getByRole('searchbox').fill('night');
   await history.getByTestId('history-item').filter({ hasText: 'make it night' }).waitFor();
   await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('[data-testid=history-item]').length === 1);
