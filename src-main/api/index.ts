@@ -8,6 +8,7 @@ import { ImageJobs } from './image-jobs';
 import { historyHandlers } from './handlers/history';
 import { imagesHandlers } from './handlers/images';
 import { jobsHandlers } from './handlers/jobs';
+import { loraHandlers } from './handlers/lora';
 import { modelsHandlers } from './handlers/models';
 import { settingsHandlers } from './handlers/settings';
 
@@ -29,6 +30,7 @@ export function createHandlers(core: Core, imageJobs = new ImageJobs(core)): Han
     ...historyHandlers(core.store.generations, core.imageUrl),
     ...modelsHandlers(core.modelRoots),
     ...imagesHandlers(),
+    ...loraHandlers(core),
   };
 }
 

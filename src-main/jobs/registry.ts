@@ -10,7 +10,7 @@ type ModuleEntry = readonly [kinds: readonly string[], load: () => Promise<{ han
 const modules: readonly ModuleEntry[] = [
   [['diagnostics.count', 'diagnostics.fail', 'diagnostics.spin', 'diagnostics.crash'], () => import('./handlers/diagnostics')],
   [['image.generate', 'image.edit', 'image.inpaint', 'image.outpaint'], () => import('./handlers/generate')],
-  [['lora.train'], () => import('./handlers/train-lora')],
+  [['lora.train', 'lora.try'], () => import('./handlers/train-lora')],
 ];
 
 /** Every kind the queue accepts. */

@@ -49,21 +49,33 @@ export interface ScanOptions {
   minImages?: number;
 }
 
-export async function scanDataset(dir: string, opts: ScanOptions = {}): Promise<Dataset> {
+export interface DatasetInspection {
+  dir: string;
+  /** Usable items (readable image and a caption file). */
+  items: DatasetItem[];
+  /** Images found, usable or not. */
+  found: number;
+  /** Every problem, naming the file; empty when the folder can be trained on. */
+  problems: string[];
+}
+
+/** Looks at every image of a folder and says what is usable and what is wrong (never throws for content). */
+export async function inspectDataset(dir: string, opts: ScanOptions = {}): Promise<DatasetInspection> {
   const minImages = opts.minImages ?? DEFAULT_MIN_IMAGES;
   let names: string[];
   try {
-    if (!statSync(dir).isDirectory()) throw new DatasetError([`${dir} is a file, not a folder of images`], dir);
+    if (!statSync(dir).isDirectory()) return { dir, items: [], found: 0, problems: [`${dir} is a file, not a folder of images`] };
     names = readdirSync(dir).sort();
   } catch (e) {
-    if (e instanceof DatasetError) throw e;
-    throw new DatasetError([`cannot open the folder ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`], dir);
+    return { dir, items: [], found: 0, problems: [`cannot open the folder ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`] };
   }
   const problems: string[] = [];
   const items: DatasetItem[] = [];
+  let found = 0;
   for (const file of names) {
     const ext = path.extname(file).toLowerCase();
     if (!IMAGE_EXTENSIONS.includes(ext)) continue;
+    found++;
     const name = file.slice(0, -ext.length);
     const image = path.join(dir, file);
     const captionFile = path.join(dir, `${name}.txt`);
@@ -92,10 +104,14 @@ export async function scanDataset(dir: string, opts: ScanOptions = {}): Promise<
       imageSha256: createHash('sha256').update(bytes).digest('hex'),
     });
   }
-  const found = items.length + problems.filter((p) => p.includes('no caption') || p.includes('cannot be read')).length;
   if (found < minImages) {
     problems.unshift(`found ${found} image${found === 1 ? '' : 's'} (${IMAGE_EXTENSIONS.join(', ')}); a LoRA needs at least ${minImages} (10–30 is typical)`);
   }
+  return { dir, items, found, problems };
+}
+
+export async function scanDataset(dir: string, opts: ScanOptions = {}): Promise<Dataset> {
+  const { items, problems } = await inspectDataset(dir, opts);
   if (problems.length) throw new DatasetError(problems, dir);
   const h = createHash('sha256');
   for (const it of items) h.update(`${it.name}\0${it.imageSha256}\0${it.caption}\0`);

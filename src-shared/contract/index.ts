@@ -7,6 +7,7 @@ export * from './jobs';
 export * from './history';
 export * from './models';
 export * from './images';
+export * from './lora';
 export * from './events';
 export * from './routes';
 export * from './route-names';

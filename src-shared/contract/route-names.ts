@@ -19,6 +19,13 @@ export const ROUTE_NAMES = [
   'history.lineage',
   'models.list',
   'images.readParameters',
+  'lora.inspect',
+  'lora.setCaption',
+  'lora.start',
+  'lora.runs',
+  'lora.run',
+  'lora.cancel',
+  'lora.try',
 ] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 

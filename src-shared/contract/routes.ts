@@ -6,6 +6,7 @@ import type { Result } from './errors';
 import { historyRoutes } from './history';
 import { imagesRoutes } from './images';
 import { jobsRoutes } from './jobs';
+import { loraRoutes } from './lora';
 import { modelsRoutes } from './models';
 import type { RouteName } from './route-names';
 import { settingsRoutes } from './settings';
@@ -22,6 +23,7 @@ export const routes = {
   ...historyRoutes,
   ...modelsRoutes,
   ...imagesRoutes,
+  ...loraRoutes,
 } as const satisfies Record<RouteName, RouteSchema>;
 
 // Compile-time proof that route-names.ts and the schemas name the same routes.

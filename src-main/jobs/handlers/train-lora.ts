@@ -1,4 +1,4 @@
-// Job handler for `lora.train` (issue 7), run inside the job worker: trains a LoRA with
+// Job handlers for `lora.train` and `lora.try` (issue 7), run inside the job worker: trains a LoRA with
 // src-main/trainer and records the run in the store — status, metrics per step, checkpoints (the
 // trainer keeps the last K on disk, the rows follow), samples — through the worker's own SQLite
 // connection (WAL, so the main thread keeps reading while training writes). A job submitted again
@@ -7,7 +7,9 @@ import path from 'node:path';
 import type { HandlerTable, JobContext } from '../types';
 import { openStore } from '../../store';
 import type { Store } from '../../store';
-import { runTraining } from '../../trainer';
+import { readLoraFile, runTraining } from '../../trainer';
+import type { Engine } from '../../engine';
+import { loadBundle } from '../../engine';
 import type { TrainResult, TrainSettings } from '../../trainer';
 
 export interface TrainLoraParams {
@@ -113,3 +115,39 @@ async function trainLora(params: TrainLoraParams, ctx: JobContext): Promise<Trai
 export const handlers: HandlerTable = {
   'lora.train': trainLora as HandlerTable[string],
 };
+
+// --- lora.try: one prompt and seed with the LoRA at a weight, and without it -------------------
+
+export interface TryLoraParams {
+  modelDir: string;
+  loraFile: string;
+  prompt: string;
+  seed: number;
+  weight: number;
+  threads?: number;
+}
+
+export interface TryLoraResult {
+  withLora: Uint8Array;
+  without: Uint8Array;
+}
+
+// The loaded model stays between tries, so moving the weight slider never reloads it.
+let cached: { dir: string; engine: Engine } | null = null;
+
+async function tryLora(params: TryLoraParams, ctx: JobContext): Promise<TryLoraResult> {
+  if (!cached || cached.dir !== params.modelDir) {
+    await cached?.engine.dispose();
+    cached = null;
+    cached = { dir: params.modelDir, engine: await loadBundle(params.modelDir, { executionProvider: 'cpu', threads: params.threads }) };
+  }
+  const engine = cached.engine;
+  const weights = readLoraFile(engine.manifest, params.loraFile);
+  const run = async (weight: number) =>
+    (await engine.textToImage({ prompt: params.prompt, seed: params.seed, loras: [{ weights, weight, name: path.basename(params.loraFile) }], signal: ctx.signal })).images[0]!.png;
+  const withLora = await run(params.weight);
+  const without = await run(0);
+  return { withLora, without };
+}
+
+handlers['lora.try'] = tryLora as HandlerTable[string];

@@ -115,6 +115,46 @@ const samples: Record<RouteName, RouteSample | 'no-input'> = {
     valid: { png: PNG },
     fields: [{ path: ['png'], required: true, bad: fc.constantFrom('', 'data:image/jpeg;base64,AAAA', 'file:///etc/passwd') }],
   },
+  'lora.inspect': {
+    valid: { datasetDir: '/tmp/mug', trigger: 'sks' },
+    fields: [
+      { path: ['datasetDir'], required: true, bad: blank },
+      { path: ['trigger'], required: false, bad: tooLong(100) },
+    ],
+  },
+  'lora.setCaption': {
+    valid: { datasetDir: '/tmp/mug', name: 'img1', caption: 'a mug on a table' },
+    fields: [
+      { path: ['datasetDir'], required: true, bad: blank },
+      { path: ['name'], required: true, bad: fc.constantFrom('', 'a/b', '..\\x') },
+      { path: ['caption'], required: true, bad: tooLong(2000) },
+    ],
+  },
+  'lora.start': {
+    valid: { name: 'mug', datasetDir: '/tmp/mug', model: 'atelier-nano', settings: { rank: 8, steps: 100, learningRate: 0.001, schedule: 'cosine' } },
+    fields: [
+      { path: ['name'], required: true, bad: fc.oneof(blank, tooLong(200)) },
+      { path: ['datasetDir'], required: true, bad: blank },
+      { path: ['model'], required: false, bad: fc.constant('') },
+      { path: ['settings'], required: true },
+      { path: ['settings', 'rank'], required: false, bad: intOutside(1, 256) },
+      { path: ['settings', 'steps'], required: false, bad: intOutside(1, 1_000_000) },
+      { path: ['settings', 'learningRate'], required: false, bad: numberOutside(0, 1) },
+      { path: ['settings', 'schedule'], required: false, bad: notInEnum },
+    ],
+  },
+  'lora.runs': 'no-input',
+  'lora.run': { valid: { runId: UUID }, fields: [{ path: ['runId'], required: true, bad: notUuid }] },
+  'lora.cancel': { valid: { runId: UUID }, fields: [{ path: ['runId'], required: true, bad: notUuid }] },
+  'lora.try': {
+    valid: { runId: UUID, prompt: 'sks, a mug', seed: 1, weight: 0.8 },
+    fields: [
+      { path: ['runId'], required: true, bad: notUuid },
+      { path: ['prompt'], required: true, bad: fc.oneof(blank, tooLong(2000)) },
+      { path: ['seed'], required: true, bad: intOutside(0, 0xffff_ffff) },
+      { path: ['weight'], required: true, bad: numberOutside(-4, 4) },
+    ],
+  },
 };
 
 // Also break the image routes' params, which have the richest schemas.

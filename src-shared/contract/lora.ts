@@ -1,0 +1,79 @@
+// `lora` domain (issue 7): the LoRA wizard — look at a dataset folder, edit captions (written to the
+// same-name .txt files the trainer reads), start a training run (a `lora.train` job), follow it (loss
+// per step, samples), cancel it, and try the result with a weight, next to the same seed without it.
+import { z } from 'zod';
+import { Id, NoInput, PngDataUrl, Seed, Timestamp } from './common';
+
+const FolderPath = z.string().max(4096).regex(/\S/, 'must not be blank');
+const Text = (max: number) => z.string().max(max).regex(/\S/, 'must not be blank');
+const ItemName = z.string().min(1).max(255).regex(/^[^/\\]+$/, 'a file name, not a path');
+
+export const LoraDatasetItemInfo = z.strictObject({
+  name: z.string(),
+  caption: z.string(),
+  /** A small preview of the image. */
+  thumb: PngDataUrl,
+});
+export type LoraDatasetItemInfo = z.infer<typeof LoraDatasetItemInfo>;
+
+export const LoraSettingsInput = z.strictObject({
+  rank: z.int().min(1).max(256).optional(),
+  alpha: z.number().positive().optional(),
+  steps: z.int().min(1).max(1_000_000).optional(),
+  batch: z.int().min(1).max(256).optional(),
+  learningRate: z.number().positive().lt(1).optional(),
+  warmupSteps: z.int().min(0).optional(),
+  schedule: z.enum(['cosine', 'constant']).optional(),
+  seed: Seed.optional(),
+  trigger: z.string().max(100).optional(),
+  sampleEvery: z.int().min(0).optional(),
+  samplePrompts: z.array(z.string().max(500)).max(8).optional(),
+  checkpointEvery: z.int().min(1).optional(),
+  keepCheckpoints: z.int().min(1).max(100).optional(),
+});
+export type LoraSettingsInput = z.infer<typeof LoraSettingsInput>;
+
+export const LoraRunInfo = z.strictObject({
+  id: Id,
+  projectId: Id,
+  name: z.string(),
+  status: z.enum(['pending', 'running', 'done', 'failed', 'cancelled']),
+  step: z.int().min(0),
+  totalSteps: z.int().min(0),
+  error: z.string().nullable(),
+  jobId: z.string().nullable(),
+  /** The final LoRA file once done. */
+  output: z.string().nullable(),
+  createdAt: Timestamp,
+});
+export type LoraRunInfo = z.infer<typeof LoraRunInfo>;
+
+export const LoraRunDetail = z.strictObject({
+  run: LoraRunInfo,
+  losses: z.array(z.strictObject({ step: z.int(), loss: z.number() })),
+  samples: z.array(z.strictObject({ step: z.int(), index: z.int(), prompt: z.string(), png: PngDataUrl })),
+  stepsPerSecond: z.number().nullable(),
+});
+export type LoraRunDetail = z.infer<typeof LoraRunDetail>;
+
+export const loraRoutes = {
+  'lora.inspect': {
+    input: z.strictObject({ datasetDir: FolderPath, trigger: z.string().max(100).optional() }),
+    output: z.strictObject({ items: z.array(LoraDatasetItemInfo), found: z.int().min(0), problems: z.array(z.string()) }),
+  },
+  'lora.setCaption': {
+    input: z.strictObject({ datasetDir: FolderPath, name: ItemName, caption: z.string().max(2000) }),
+    output: z.strictObject({ name: z.string(), caption: z.string() }),
+  },
+  'lora.start': {
+    input: z.strictObject({ name: Text(200), datasetDir: FolderPath, model: z.string().min(1).max(4096).optional(), settings: LoraSettingsInput }),
+    output: z.strictObject({ run: LoraRunInfo }),
+  },
+  'lora.runs': { input: NoInput, output: z.strictObject({ runs: z.array(LoraRunInfo) }) },
+  'lora.run': { input: z.strictObject({ runId: Id }), output: LoraRunDetail },
+  'lora.cancel': { input: z.strictObject({ runId: Id }), output: z.strictObject({ cancelled: z.boolean() }) },
+  'lora.try': {
+    input: z.strictObject({ runId: Id, prompt: Text(2000), seed: Seed, weight: z.number().min(-4).max(4) }),
+    output: z.strictObject({ withLora: PngDataUrl, without: PngDataUrl }),
+  },
+} as const;
