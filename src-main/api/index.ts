@@ -5,6 +5,7 @@ import type { AtelierEvent } from '../../src-shared/contract';
 import type { Core } from './core';
 import { forwardJobEvents } from './handlers/jobs';
 import { ImageJobs } from './image-jobs';
+import { batchHandlers } from './handlers/batch';
 import { historyHandlers } from './handlers/history';
 import { imagesHandlers } from './handlers/images';
 import { jobsHandlers } from './handlers/jobs';
@@ -31,6 +32,7 @@ export function createHandlers(core: Core, imageJobs = new ImageJobs(core)): Han
     ...modelsHandlers(core.modelRoots),
     ...imagesHandlers(),
     ...loraHandlers(core),
+    ...batchHandlers(core),
   };
 }
 

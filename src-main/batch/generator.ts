@@ -41,6 +41,11 @@ export interface EngineGeneratorOptions {
   onProgress?: (p: ProgressEvent) => void;
   /** How many engines stay loaded at once (least recently used is disposed). */
   keepEngines?: number;
+  /**
+   * Where engines come from instead (the job worker passes its own cache, shared with single-image
+   * jobs); engines from here are not disposed by this generator.
+   */
+  engineFor?: (dir: string) => Promise<Engine>;
 }
 
 export interface EngineGenerator {
@@ -52,6 +57,7 @@ export function engineGenerator(options: EngineGeneratorOptions = {}): EngineGen
   const engines = new Map<string, Promise<Engine>>();
   const keep = options.keepEngines ?? 2;
   const engineFor = async (dir: string): Promise<Engine> => {
+    if (options.engineFor) return options.engineFor(dir);
     let e = engines.get(dir);
     if (e) {
       engines.delete(dir); // re-insert: most recently used last

@@ -154,7 +154,10 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchJob> {
     type Outcome = { ok: true; image: RowImage; ms: number } | { ok: false; error: unknown };
     const startRow = (row: BatchRow): Promise<Outcome> => {
       const t = performance.now();
-      return opts.generate(row.params as unknown as PlannedRow, signal).then(
+      const params = row.params as unknown as PlannedRow;
+      // Rows that name no model use the batch's.
+      const planned = params.model === undefined && options.model !== undefined ? { ...params, model: options.model } : params;
+      return opts.generate(planned, signal).then(
         (image) => ({ ok: true as const, image, ms: performance.now() - t }),
         (error: unknown) => ({ ok: false as const, error }),
       );

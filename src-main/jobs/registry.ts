@@ -10,6 +10,7 @@ type ModuleEntry = readonly [kinds: readonly string[], load: () => Promise<{ han
 const modules: readonly ModuleEntry[] = [
   [['diagnostics.count', 'diagnostics.fail', 'diagnostics.spin', 'diagnostics.crash'], () => import('./handlers/diagnostics')],
   [['image.generate', 'image.edit', 'image.inpaint', 'image.outpaint'], () => import('./handlers/generate')],
+  [['batch.run'], () => import('../batch/job')],
   [['lora.train', 'lora.try'], () => import('./handlers/train-lora')],
 ];
 

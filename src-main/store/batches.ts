@@ -147,7 +147,8 @@ function rowFrom(r: RowRecord): BatchRow {
 // a token of our own pid that is not in the set (a run that ended without releasing) is stale too.
 const activeTokens = new Set<string>();
 
-function tokenIsLive(token: string): boolean {
+/** Whether the process a runner token names is still running (this machine); other machines: assumed. */
+export function tokenIsLive(token: string): boolean {
   const [host, pidText] = token.split(':');
   const pid = Number(pidText);
   if (host !== os.hostname()) return true; // another machine sharing the folder: assume it runs

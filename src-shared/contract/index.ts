@@ -6,6 +6,7 @@ export * from './settings';
 export * from './jobs';
 export * from './history';
 export * from './models';
+export * from './batch';
 export * from './images';
 export * from './lora';
 export * from './events';

@@ -1,6 +1,7 @@
 // The route table: every route's input and output schema, and the types inferred from them.
 import type { z } from 'zod';
 import { appRoutes } from './app';
+import { batchRoutes } from './batch';
 import type { AtelierEvent } from './events';
 import type { Result } from './errors';
 import { historyRoutes } from './history';
@@ -23,6 +24,7 @@ export const routes = {
   ...historyRoutes,
   ...modelsRoutes,
   ...imagesRoutes,
+  ...batchRoutes,
   ...loraRoutes,
 } as const satisfies Record<RouteName, RouteSchema>;
 

@@ -115,6 +115,41 @@ const samples: Record<RouteName, RouteSample | 'no-input'> = {
     valid: { png: PNG },
     fields: [{ path: ['png'], required: true, bad: fc.constantFrom('', 'data:image/jpeg;base64,AAAA', 'file:///etc/passwd') }],
   },
+  'batch.create': {
+    valid: { fileName: 'p.csv', text: 'prompt\na fox\n', listFormat: 'csv', outDir: '/tmp/out', format: 'png', template: '{index}', model: 'atelier-nano', steps: 4, cfg: 2, seed: 1, zip: true },
+    fields: [
+      { path: ['fileName'], required: true, bad: fc.oneof(blank, tooLong(255)) },
+      { path: ['text'], required: true, bad: fc.constant('') },
+      { path: ['listFormat'], required: false, bad: notInEnum },
+      { path: ['outDir'], required: false, bad: fc.oneof(blank, tooLong(4096)) },
+      { path: ['format'], required: false, bad: notInEnum },
+      { path: ['template'], required: false, bad: fc.oneof(blank, tooLong(500)) },
+      { path: ['model'], required: false, bad: fc.oneof(fc.constant(''), tooLong(200)) },
+      { path: ['steps'], required: false, bad: intOutside(1, 200) },
+      { path: ['cfg'], required: false, bad: numberOutside(0, 30) },
+      { path: ['seed'], required: false, bad: intOutside(0, 0xffff_ffff) },
+      { path: ['zip'], required: false },
+    ],
+  },
+  'batch.list': 'no-input',
+  'batch.get': {
+    valid: { id: UUID, limit: 10 },
+    fields: [{ path: ['id'], required: true, bad: notUuid }, { path: ['limit'], required: false, bad: intOutside(1, 5000) }],
+  },
+  'batch.cancel': { valid: { id: UUID }, fields: [{ path: ['id'], required: true, bad: notUuid }] },
+  'batch.resume': { valid: { id: UUID }, fields: [{ path: ['id'], required: true, bad: notUuid }] },
+  'batch.export': {
+    valid: { batchId: UUID, outDir: '/tmp/x', format: 'jpeg', template: '{seed}', zip: false, overwrite: false },
+    fields: [
+      // Without batchId there is nothing to export (generationIds is the alternative).
+      { path: ['batchId'], required: true, bad: notUuid },
+      { path: ['outDir'], required: true, bad: blank },
+      { path: ['format'], required: false, bad: notInEnum },
+      { path: ['template'], required: false, bad: blank },
+      { path: ['zip'], required: false },
+      { path: ['overwrite'], required: false },
+    ],
+  },
   'lora.inspect': {
     valid: { datasetDir: '/tmp/mug', trigger: 'sks' },
     fields: [
