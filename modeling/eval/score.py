@@ -172,24 +172,28 @@ def read_sign(img: np.ndarray, scene: Scene, assets: Assets, words: tuple[str, .
     The signs are drawn in one fixed font, so the nearest template (mean squared error, searched over
     +-`search` px) reads them; it can only answer words from `words`. Not an OCR: it cannot read a
     misspelling, and it is only as good as the sign's placement."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
     from ..data.scene import sign_box
     if scene.sign is None:
         return None
-    x0, y0, _, _ = sign_box(scene.sign, assets)
+    x0, y0, x1, _ = sign_box(scene.sign, assets)
+    cx = (x0 + x1) / 2
     f = img.astype(np.float32)
-    cx = x0 + (sign_box(scene.sign, assets)[2] - x0) / 2
     best, best_err = None, float("inf")
     for w, patch in _sign_patches(assets, words):
         h, wd = patch.shape[:2]
         px0 = int(round(cx - wd / 2))
-        for dy in range(-search, search + 1):
-            for dx in range(-search, search + 1):
-                ys, xs = y0 + dy, px0 + dx
-                if ys < 0 or xs < 0 or ys + h > 64 or xs + wd > 64:
-                    continue
-                err = float(((f[ys:ys + h, xs:xs + wd] - patch) ** 2).mean())
-                if err < best_err:
-                    best, best_err = w, err
+        # every placement within +-search px that stays inside the image
+        ya, yb = max(0, y0 - search), min(64 - h, y0 + search)
+        xa, xb = max(0, px0 - search), min(64 - wd, px0 + search)
+        if ya > yb or xa > xb:
+            continue
+        region = f[ya:yb + h, xa:xb + wd]
+        windows = sliding_window_view(region, (h, wd, 3))[..., 0, :, :, :]  # [ny, nx, h, wd, 3]
+        err = float(((windows - patch) ** 2).mean(axis=(2, 3, 4)).min())
+        if err < best_err:
+            best, best_err = w, err
     return best
 
 
