@@ -19,6 +19,7 @@ import { HistoryGallery } from './components/HistoryGallery';
 import { JobsPanel } from './components/JobsPanel';
 import { PromptPanel } from './components/PromptPanel';
 import { SettingsPanel } from './components/SettingsPanel';
+import { LoraWizard } from './lora/LoraWizard';
 import { useCanvasDocument } from './hooks/useCanvasDocument';
 import type { JobView } from './hooks/useJobs';
 import { useJobs } from './hooks/useJobs';
@@ -54,6 +55,7 @@ export function App() {
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [models, setModels] = useState<ModelBundleInfo[]>([]);
   const [side, setSide] = useState<SidePanel>('jobs');
+  const [loraOpen, setLoraOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [draft, setDraft] = useState<PromptDraft>(restored.draft);
@@ -362,6 +364,7 @@ export function App() {
       }}
       onDrop={onDrop}
     >
+      {loraOpen && <LoraWizard onClose={() => setLoraOpen(false)} />}
       <header className="topbar">
         <h1>Atelier</h1>
         <span className="muted model-name">
@@ -370,6 +373,7 @@ export function App() {
         <nav className="tabs" aria-label="Side panel">
           <button type="button" className={side === 'jobs' ? 'tab active' : 'tab'} onClick={() => setSide('jobs')}>Jobs</button>
           <button type="button" className={side === 'settings' ? 'tab active' : 'tab'} onClick={() => setSide('settings')}>Settings</button>
+          <button type="button" className="tab" onClick={() => setLoraOpen(true)}>Train a LoRA</button>
         </nav>
       </header>
       {error && (
