@@ -125,7 +125,7 @@ class Run:
                     labels.append(f"EDIT ({e.kinds[i]}): {ins}   [source | target | output]")
         m.train()
         header = ("held-out prompts. columns: truth | VAE recon | tokenizer recon | AR codes (tokenizer decoder) | "
-                  f"final image   — after {stage}")
+                  f"final image - at {stage}")
         grid_png(rows, labels, self.out / "grid.png", header)
         log(f"grid written in {time.time() - t:.1f}s")
 
