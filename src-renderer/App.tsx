@@ -16,6 +16,7 @@ import type { CanvasCommands, Margins, Tool } from './components/CanvasView';
 import { CanvasView } from './components/CanvasView';
 import { HelpOverlay } from './components/HelpOverlay';
 import { HistoryGallery } from './components/HistoryGallery';
+import { BatchPanel } from './batch/BatchPanel';
 import { JobsPanel } from './components/JobsPanel';
 import { PromptPanel } from './components/PromptPanel';
 import { SettingsPanel } from './components/SettingsPanel';
@@ -459,6 +460,7 @@ export function App() {
         </section>
         <aside className="right">
           {side === 'jobs' ? <JobsPanel jobs={jobs} /> : <SettingsPanel state={settings} jobs={jobs} />}
+          <BatchPanel />
           <HistoryGallery
             jobs={jobs}
             models={models}
