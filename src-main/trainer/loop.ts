@@ -70,9 +70,11 @@ export class LoraLoop {
     const condSize = m.condition.length * m.connector.out_dim;
     const items = batchItems(s.seed, this.step, s.batch, this.data.length);
     const draws = stepDraws(s.seed, this.step, s.batch, per, s.condDropProb);
-    const sum = this.params.map((p) => new Float64Array(p.length));
+    let grads: Float32Array[] | null = null;
+    let sum: Float64Array[] | null = null;
     let lossSum = 0;
     const micro = g.batch;
+    const chunks = s.batch / micro;
     for (let start = 0; start < s.batch; start += micro) {
       const x0 = new Float32Array(micro * per);
       const noise = new Float32Array(micro * per);
@@ -88,13 +90,24 @@ export class LoraLoop {
       }
       const r = await g.run(this.params, s.rank, s.alpha / s.rank, { x0, noise, t, cond, ref: new Float32Array(micro * per) });
       lossSum += r.loss;
-      r.grads.forEach((gr, k) => {
+      if (chunks === 1) {
+        grads = r.grads; // the common case: no accumulation, no copies
+        continue;
+      }
+      sum ??= r.grads.map((gr) => new Float64Array(gr.length));
+      for (let k = 0; k < r.grads.length; k++) {
         const acc = sum[k]!;
+        const gr = r.grads[k]!;
         for (let i = 0; i < gr.length; i++) acc[i] = acc[i]! + gr[i]!;
+      }
+    }
+    if (!grads) {
+      grads = sum!.map((acc) => {
+        const out = new Float32Array(acc.length);
+        for (let i = 0; i < acc.length; i++) out[i] = acc[i]! / chunks;
+        return out;
       });
     }
-    const chunks = s.batch / micro;
-    const grads = sum.map((a) => Float32Array.from(a, (v) => v / chunks));
     const loss = lossSum / chunks;
     const gradNorm = clipGradNorm(grads, s.maxGradNorm);
     const lr = learningRate(this.step, s.steps, s.learningRate, s.warmupSteps, s.schedule);
