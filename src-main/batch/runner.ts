@@ -88,6 +88,7 @@ export function batchManifest(store: Store, batch: BatchJob): Manifest {
       cfg: p.cfg ?? null,
       model: p.modelName ?? p.model ?? null,
       mode: p.image ? 'edit' : 'text-to-image',
+      loras: p.loras?.length ? p.loras.map((l) => `${l.name}:${l.weight}`).join('; ') : null,
       generationId: r.generationId,
       error: r.error,
     };

@@ -73,6 +73,7 @@ export async function exportGenerations(store: Store, generations: Generation[],
       cfg: typeof g.params.cfg === 'number' ? g.params.cfg : null,
       model: g.modelName,
       mode: g.kind,
+      loras: null,
       generationId: g.id,
     };
     try {

@@ -25,6 +25,8 @@ export interface ManifestItem {
   cfg: number | null;
   model: string | null;
   mode: string | null;
+  /** LoRAs the row named, as "name:weight; …" (recorded; applied once LoRA support lands). */
+  loras: string | null;
   /** History item the image came from, if any. */
   generationId: string | null;
   error: string | null;
@@ -41,7 +43,7 @@ export interface Manifest {
   items: ManifestItem[];
 }
 
-const CSV_COLUMNS: (keyof ManifestItem)[] = ['index', 'status', 'file', 'sha256', 'bytes', 'format', 'width', 'height', 'prompt', 'seed', 'steps', 'cfg', 'model', 'mode', 'generationId', 'error'];
+const CSV_COLUMNS: (keyof ManifestItem)[] = ['index', 'status', 'file', 'sha256', 'bytes', 'format', 'width', 'height', 'prompt', 'seed', 'steps', 'cfg', 'model', 'mode', 'loras', 'generationId', 'error'];
 
 export function csvField(value: unknown): string {
   const s = value === null || value === undefined ? '' : String(value);

@@ -252,7 +252,7 @@ test('edit rows take a source image next to the list; a size the model cannot ma
   assert.match(r.stderr, /line 2 \(row 2\) failed: size 999x999 is not what model \S+ makes/);
   assert.match(r.stderr, /1 of 3 rows failed/);
   const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
-  assert.deepEqual(manifest.items.map((i) => [i.status, i.mode]), [['done', 'edit'], ['failed', 'text-to-image'], ['done', 'text-to-image']]);
+  assert.deepEqual(manifest.items.map((i) => [i.status, i.mode, i.loras]), [['done', 'edit', null], ['failed', 'text-to-image', null], ['done', 'text-to-image', 'style:0.5']]);
   const edit = readEmbedded(fs.readFileSync(path.join(out, manifest.items[0]!.file!)));
   assert.equal(edit.atelier!.mode, 'edit');
   assert.equal(edit.atelier!.prompt, 'make it blue');

@@ -111,8 +111,8 @@ test('zip: stored and deflated entries with UTF-8 names, checked by unzip -t, zi
 
 test('manifest CSV reads back through a CSV parser; formula-like cells are guarded; a foreign manifest.json is kept', () => {
   const items = [
-    { index: 1, status: 'done' as const, file: 'a.png', sha256: createHash('sha256').update('a').digest('hex'), bytes: 1, format: 'png', width: 32, height: 32, prompt: 'commas, "quotes"\nand lines', seed: 1, steps: 2, cfg: 3, model: 'm', mode: 'text-to-image', generationId: null, error: null },
-    { index: 2, status: 'failed' as const, file: null, sha256: null, bytes: null, format: null, width: null, height: null, prompt: '=HYPERLINK("x")', seed: null, steps: null, cfg: null, model: null, mode: null, generationId: null, error: 'seed must be a whole number' },
+    { index: 1, status: 'done' as const, file: 'a.png', sha256: createHash('sha256').update('a').digest('hex'), bytes: 1, format: 'png', width: 32, height: 32, prompt: 'commas, "quotes"\nand lines', seed: 1, steps: 2, cfg: 3, model: 'm', mode: 'text-to-image', loras: 'style:0.5', generationId: null, error: null },
+    { index: 2, status: 'failed' as const, file: null, sha256: null, bytes: null, format: null, width: null, height: null, prompt: '=HYPERLINK("x")', seed: null, steps: null, cfg: null, model: null, mode: null, loras: null, generationId: null, error: 'seed must be a whole number' },
   ];
   const rows = parseCsv(manifestCsv(items));
   assert.equal(rows[1]!.fields[8], 'commas, "quotes"\nand lines');
