@@ -65,6 +65,7 @@ export function App() {
   const [brushSize, setBrushSize] = useState(8);
   const [hardness, setHardness] = useState(1);
   const [maskVisible, setMaskVisible] = useState(true);
+  const [resultsVisible, setResultsVisible] = useState(true);
   const [compare, setCompare] = useState<number | null>(null);
   const [outpaint, setOutpaint] = useState<Margins>({ left: 0, top: 0, right: 16, bottom: 0 });
   const [help, setHelp] = useState(false);
@@ -202,28 +203,41 @@ export function App() {
   );
 
   // ---- jobs --------------------------------------------------------------------------------
+  const placeJobResult = useCallback((started: CanvasJob, job: JobView) => {
+    const ids = (job.result as { generationIds?: unknown } | undefined)?.generationIds;
+    const id = Array.isArray(ids) && typeof ids[0] === 'string' ? ids[0] : null;
+    if (!id) return setError(`${modeLabel[started.mode]} finished but returned no image.`);
+    unwrap(atelier().history.get({ id })).then(async (item) => {
+      const image = await imageFromItem(item);
+      if (!image) return;
+      // Compare needs the same size: an outpaint's source is smaller, so it is not offered there.
+      const src = started.source;
+      const sameSize = !!src && src.width === image.width && src.height === image.height;
+      canvasActions.placeResult(doc.history, { ...image, parentUrl: sameSize ? src.url : src ? null : image.parentUrl }, started.shift);
+      setDraft((d) => (d.seedLocked ? d : { ...d, seed: item.seed }));
+      setHistoryKey((k) => k + 1);
+    }, (e: unknown) => setError(`The result could not be loaded: ${describeError(e)}`));
+  }, [doc.history, imageFromItem]);
+
+  // A fast job can finish before the answer to jobs.submit arrives (events and calls travel apart):
+  // results of jobs not known yet wait here for submit to claim them.
+  const unclaimedResults = useRef(new Map<string, JobView>());
   useEffect(
     () =>
       jobs.onResult((job) => {
         const started = canvasJobs.current.get(job.jobId);
-        if (!started) return;
+        if (!started) {
+          unclaimedResults.current.set(job.jobId, job);
+          if (unclaimedResults.current.size > 100) unclaimedResults.current.delete(unclaimedResults.current.keys().next().value as string);
+          return;
+        }
         canvasJobs.current.delete(job.jobId);
-        const ids = (job.result as { generationIds?: unknown } | undefined)?.generationIds;
-        const id = Array.isArray(ids) && typeof ids[0] === 'string' ? ids[0] : null;
-        if (!id) return setError(`${modeLabel[started.mode]} finished but returned no image.`);
-        unwrap(atelier().history.get({ id })).then(async (item) => {
-          const image = await imageFromItem(item);
-          if (!image) return;
-          // Compare needs the same size: an outpaint's source is smaller, so it is not offered there.
-          const src = started.source;
-          const sameSize = !!src && src.width === image.width && src.height === image.height;
-          canvasActions.placeResult(doc.history, { ...image, parentUrl: sameSize ? src.url : src ? null : image.parentUrl }, started.shift);
-          setDraft((d) => (d.seedLocked ? d : { ...d, seed: item.seed }));
-          setHistoryKey((k) => k + 1);
-        }, (e: unknown) => setError(`The result could not be loaded: ${describeError(e)}`));
+        placeJobResult(started, job);
       }),
-    [jobs, doc.history, imageFromItem],
+    [jobs, placeJobResult],
   );
+  // Bumped when a job is registered, so a failure that came first is still reported.
+  const [registrations, setRegistrations] = useState(0);
 
   // A failed canvas job is said once, in words.
   useEffect(() => {
@@ -238,7 +252,7 @@ export function App() {
         canvasJobs.current.delete(job.jobId);
       }
     }
-  }, [jobs.jobs]);
+  }, [jobs.jobs, registrations]);
 
   const activeJob: JobView | undefined = jobs.jobs.find((j) => canvasJobs.current.has(j.jobId) && (j.state === 'running' || j.state === 'queued'));
 
@@ -273,18 +287,26 @@ export function App() {
     setError(null);
     try {
       const jobId = await jobs.submit(submission);
-      canvasJobs.current.set(jobId, {
+      const started: CanvasJob = {
         mode: d.mode,
         source: d.mode === 'generate' ? null : current,
         shift: d.mode === 'outpaint' ? { dx: outpaint.left, dy: outpaint.top } : { dx: 0, dy: 0 },
-      });
+      };
+      const early = unclaimedResults.current.get(jobId);
+      if (early) {
+        unclaimedResults.current.delete(jobId);
+        placeJobResult(started, early);
+      } else {
+        canvasJobs.current.set(jobId, started);
+        setRegistrations((n) => n + 1);
+      }
       if (d.seedLocked && settings.settings?.seedMode === 'increment') setDraft((x) => ({ ...x, seed: (x.seed + 1) % (MAX_SEED + 1) }));
     } catch (e) {
       setError(`${modeLabel[d.mode]} could not start: ${describeError(e)}`);
     } finally {
       setSubmitting(false);
     }
-  }, [draft, chosenModel, current, strokes, outpaint, jobs, settings.settings]);
+  }, [draft, chosenModel, current, strokes, outpaint, jobs, settings.settings, placeJobResult]);
 
   // ---- mask commands -----------------------------------------------------------------------
   const addStroke = useCallback((stroke: Stroke) => canvasActions.addStroke(doc.history, stroke), [doc.history]);
@@ -418,6 +440,7 @@ export function App() {
             brushSize={brushSize} onBrushSize={setBrushSize}
             hardness={hardness} onHardness={setHardness}
             maskVisible={maskVisible} onMaskVisible={setMaskVisible}
+            resultsVisible={resultsVisible} onResultsVisible={setResultsVisible}
             hasImage={current !== null} hasMask={strokes.length > 0}
             onInvert={invert} onClearMask={() => canvasActions.clearMask(doc.history)} onLoadMask={(f) => void loadMask(f)}
             canUndo={doc.history.canUndo} canRedo={doc.history.canRedo} undoLabel={doc.history.undoLabel}
@@ -439,6 +462,8 @@ export function App() {
             emptySize={maskSize}
             compare={canCompare ? compare : null}
             outpaint={draft.mode === 'outpaint' ? outpaint : null}
+            onOutpaint={setOutpaint}
+            resultsVisible={resultsVisible}
             onStroke={addStroke}
             onChooseResult={chooseResult}
             commandsRef={commands}

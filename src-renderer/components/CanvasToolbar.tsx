@@ -12,6 +12,8 @@ interface CanvasToolbarProps {
   onHardness(hardness: number): void;
   maskVisible: boolean;
   onMaskVisible(visible: boolean): void;
+  resultsVisible: boolean;
+  onResultsVisible(visible: boolean): void;
   hasImage: boolean;
   hasMask: boolean;
   onInvert(): void;
@@ -47,7 +49,8 @@ export function CanvasToolbar(p: CanvasToolbarProps) {
         </label>
       </div>
       <div className="tool-group">
-        <button type="button" className={p.maskVisible ? 'tool on' : 'tool'} aria-pressed={p.maskVisible} onClick={() => p.onMaskVisible(!p.maskVisible)} title="Show the mask (M)">Mask</button>
+        <button type="button" className={p.maskVisible ? 'tool on' : 'tool'} aria-pressed={p.maskVisible} onClick={() => p.onMaskVisible(!p.maskVisible)} title="Mask layer: show / hide (M)">Mask</button>
+        <button type="button" className={p.resultsVisible ? 'tool on' : 'tool'} aria-pressed={p.resultsVisible} onClick={() => p.onResultsVisible(!p.resultsVisible)} title="Results layer: the results of this session under the image">Results</button>
         <button type="button" onClick={p.onInvert} disabled={!p.hasImage} title="Invert the mask (I)">Invert</button>
         <button type="button" onClick={p.onClearMask} disabled={!p.hasMask} title="Clear the mask, keep the image">Clear mask</button>
         <button type="button" onClick={() => fileInput.current?.click()} disabled={!p.hasImage} title="Load a mask from an image file (white = repaint)">Load mask…</button>

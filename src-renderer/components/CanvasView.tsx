@@ -44,6 +44,10 @@ export interface CanvasViewProps {
   /** 0…1: the before image is shown left of this fraction; null hides the compare. */
   compare: number | null;
   outpaint: Margins | null;
+  /** Dragging the outpaint box's handles changes its margins. */
+  onOutpaint(margins: Margins): void;
+  /** Results row shown. */
+  resultsVisible: boolean;
   onStroke(stroke: Stroke): void;
   onChooseResult(result: ResultRecord): void;
   commandsRef: Ref<CanvasCommands>;
@@ -184,7 +188,11 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
       return;
     }
     if (e.evt.button !== 0 || !current) return;
+    // Handles and result tiles take their own clicks; a stroke starts only on or near the image.
+    if (e.target.name() === 'outpaint-handle' || e.target.findAncestor('.result-tile')) return;
     const at = screenToImage(viewRef.current, p);
+    const r = brushSize / 2;
+    if (at.x < -r || at.y < -r || at.x > width + r || at.y > height + r) return;
     buffer.begin(tool, at.x, at.y, brushSize, hardness);
     drawLive();
   }
@@ -267,9 +275,9 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
           {compareX !== null && <Line points={[compareX, 0, compareX, height]} stroke="#ffffff" strokeWidth={2 * px} />}
           {previewImage && <KonvaImage image={previewImage} x={0} y={0} width={width} height={height} opacity={0.95} />}
         </Layer>
-        <Layer name="results" imageSmoothingEnabled={false}>
+        <Layer name="results" imageSmoothingEnabled={false} visible={props.resultsVisible}>
           {placed.map((p) => (
-            <Group key={p.record.id} x={p.x} y={p.y} onClick={() => props.onChooseResult(p.record)}>
+            <Group key={p.record.id} name="result-tile" x={p.x} y={p.y} onClick={() => props.onChooseResult(p.record)}>
               <ResultTile record={p.record} width={p.width} height={p.height} px={px} isCurrent={p.record.image.generationId === current?.generationId} />
             </Group>
           ))}
@@ -304,10 +312,61 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
           )}
           <Circle ref={cursor} radius={brushSize / 2} stroke="#ffffff" strokeWidth={px} opacity={current ? 0.8 : 0} />
         </Layer>
+        {props.outpaint && <OutpaintHandles margins={props.outpaint} width={width} height={height} px={px} onChange={props.onOutpaint} />}
       </Stage>
     </div>
   );
 });
+
+/** Four handles on the outpaint box; each moves one margin along its own axis. */
+function OutpaintHandles({ margins, width, height, px, onChange }: { margins: Margins; width: number; height: number; px: number; onChange(m: Margins): void }) {
+  const size = 12 * px;
+  const handles = [
+    { side: 'left' as const, x: -margins.left, y: height / 2, axis: 'x' as const },
+    { side: 'right' as const, x: width + margins.right, y: height / 2, axis: 'x' as const },
+    { side: 'top' as const, x: width / 2, y: -margins.top, axis: 'y' as const },
+    { side: 'bottom' as const, x: width / 2, y: height + margins.bottom, axis: 'y' as const },
+  ];
+  const marginFor = (side: keyof Margins, x: number, y: number) => {
+    const value = side === 'left' ? -x : side === 'right' ? x - width : side === 'top' ? -y : y - height;
+    return Math.max(0, Math.min(4096, Math.round(value)));
+  };
+  return (
+    <Layer name="outpaint-handles">
+      {handles.map((h) => (
+        <Rect
+          key={h.side}
+          name="outpaint-handle"
+          x={h.x}
+          y={h.y}
+          offsetX={size / 2}
+          offsetY={size / 2}
+          width={size}
+          height={size}
+          fill="#f2c35c"
+          stroke="#15171c"
+          strokeWidth={px}
+          draggable
+          onDragMove={(e) => {
+            const node = e.target;
+            // Each handle moves along one axis only.
+            if (h.axis === 'x') node.y(h.y);
+            else node.x(h.x);
+            onChange({ ...margins, [h.side]: marginFor(h.side, node.x(), node.y()) });
+          }}
+          onMouseEnter={(e) => {
+            const stage = e.target.getStage();
+            if (stage) stage.container().style.cursor = h.axis === 'x' ? 'ew-resize' : 'ns-resize';
+          }}
+          onMouseLeave={(e) => {
+            const stage = e.target.getStage();
+            if (stage) stage.container().style.cursor = '';
+          }}
+        />
+      ))}
+    </Layer>
+  );
+}
 
 function ResultTile({ record, width, height, px, isCurrent }: { record: ResultRecord; width: number; height: number; px: number; isCurrent: boolean }) {
   const { image } = useImage(record.image.url);
