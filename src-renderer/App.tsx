@@ -194,6 +194,8 @@ export function App() {
   useEffect(
     () =>
       atelier().events.on((raw) => {
+        // Job events (many a second) are useJobs' business: skip them before any parsing.
+        if ((raw as { name?: unknown } | null)?.name !== 'app.imageOpened') return;
         const event = AtelierEvent.safeParse(raw);
         if (!event.success || event.data.name !== 'app.imageOpened') return;
         const { name, png } = event.data.data;
