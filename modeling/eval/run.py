@@ -137,10 +137,12 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
         "items": per_item, "edit_items": edit_items,
     }
     (out / "scores.json").write_text(json.dumps(report, indent=1))
-    rows = [[render(s, assets), img] for (s, _, _), img in zip(items, images)]
-    labels = [f"{t}  {json.dumps(p['scores'])}" for (_, t, _), p in zip(items, per_item)]
-    rows += [r for r, _ in edit_rows]
-    labels += [l for _, l in edit_rows]
+    # The grid shows a fixed sample (8 per layout, 8 edits) so it stays small; scores.json has every item.
+    shown = [k for k, (_, _, kind) in enumerate(items) if sum(1 for j in range(k) if items[j][2] == kind) < 8]
+    rows = [[render(items[k][0], assets), images[k]] for k in shown]
+    labels = [f"{items[k][1]}  {json.dumps(per_item[k]['scores'])}" for k in shown]
+    rows += [r for r, _ in edit_rows[:8]]
+    labels += [l for _, l in edit_rows[:8]]
     grid_png(rows, labels, out / "grid.png", f"eval of {bundle.name}: truth | generated (onnxruntime); overall {report['overall']}")
     return report
 

@@ -2,7 +2,8 @@
 
 Honest and simple on purpose; every judgement is checkable by eye:
 - background: the median colour of the outermost 1-px ring (flat) or of the two opposite edge strips
-  (gradients), snapped to the nearest named colour; correct if it is the prompt's colour(s).
+  (gradients), snapped to the nearest named colour, provided at least half of those pixels lie within
+  UNIFORM_DIST of it (else "unclear"); correct if it is the prompt's colour(s).
 - foreground: pixels farther than FG_DIST (RGB distance) from the prompt's background, as drawn by the
   scene engine. Rows/columns with fewer than 2 such pixels are ignored (specks).
 - position (one object): the middle of the foreground's extent, snapped to the nearest of the 9 cells.
@@ -15,7 +16,8 @@ Honest and simple on purpose; every judgement is checkable by eye:
   template match, not an OCR (it can only answer known words), and is reported as such.
 - edit (preserve): PSNR of the output against the edit's source outside the region the edit may change.
 - edit (done): background -> the new colour measured; keep -> PSNR >= 30 dB to the source; text -> the
-  sign reads the new word; remove -> the old box is <10% foreground; add -> the new box is >15% foreground;
+  sign reads the new word; remove -> the old box is <10% foreground; add -> in the new box, the added
+  object is nearer than every other object and than nothing;
   move -> the foreground near the old/new boxes centres on the new cell; recolour / replace -> among
   re-renderings of that group with every tint / every object, the target's is nearest to the output.
 The scorer is validated on the engine's own renders (scores.json reports it as `truth`): a category that
@@ -34,6 +36,7 @@ from ..data.palette import CELLS, COLOURS, ROW_Y
 from ..data.scene import Background, Scene, render
 
 FG_DIST = 48.0
+UNIFORM_DIST = 60.0
 CROP = 20
 _NAMES = list(COLOURS)
 _RGB = np.array([COLOURS[n] for n in _NAMES], dtype=np.float32)
@@ -43,17 +46,24 @@ def nearest_colour(rgb: np.ndarray) -> str:
     return _NAMES[int(np.argmin(((_RGB - rgb[None]) ** 2).sum(1)))]
 
 
+def _strip_colour(pixels: np.ndarray) -> str:
+    """The named colour of a strip of pixels, or "unclear" when fewer than half of them are near it
+    (noise has a median too, and it must not count as a background)."""
+    name = nearest_colour(np.median(pixels, axis=0))
+    near = np.sqrt(((pixels - np.asarray(COLOURS[name], np.float32)) ** 2).sum(1)) < UNIFORM_DIST
+    return name if near.mean() >= 0.5 else "unclear"
+
+
 def measure_background(img: np.ndarray, bg: Background) -> tuple[str, ...]:
     """The named colour(s) of the image's background, read the way `bg` is laid out."""
     f = img.astype(np.float32)
     if bg.direction == "flat":
-        ring = np.concatenate([f[0], f[-1], f[:, 0], f[:, -1]])
-        return (nearest_colour(np.median(ring, axis=0)),)
+        return (_strip_colour(np.concatenate([f[0], f[-1], f[:, 0], f[:, -1]])),)
     if bg.direction == "vertical":
         a, b = f[:2].reshape(-1, 3), f[-2:].reshape(-1, 3)
     else:
         a, b = f[:, :2].reshape(-1, 3), f[:, -2:].reshape(-1, 3)
-    return nearest_colour(np.median(a, axis=0)), nearest_colour(np.median(b, axis=0))
+    return _strip_colour(a), _strip_colour(b)
 
 
 def foreground(img: np.ndarray, scene: Scene, assets: Assets) -> np.ndarray:
@@ -221,9 +231,10 @@ def edit_done(img: np.ndarray, pair, assets: Assets) -> float | None:
     if kind == "remove":
         i = int(pair.changed[0].split(":")[1])
         return float(all(_box_fg(mask, b) < 0.1 for b in group_boxes(src.groups[i])))
-    if kind == "add":
-        g = tgt.groups[-1]
-        return float(all(_box_fg(mask, b) > 0.15 for b in group_boxes(g)))
+    if kind == "add":  # the new box holds the added object: nearest among every object there, or nothing
+        i = len(tgt.groups) - 1
+        candidates = [replace(tgt.groups[i], obj=o) for o in assets.names()] + [None]
+        return float(_nearest_rendering(img, tgt, i, candidates, assets) == tgt.groups[i])
     i = int(pair.changed[0].split(":")[1])
     g_new: Group = tgt.groups[i]
     if kind == "move":
@@ -238,14 +249,19 @@ def edit_done(img: np.ndarray, pair, assets: Assets) -> float | None:
         candidates = [replace(g_new, tint=t) for t in TINTS if t not in tgt.background.colours()]
     else:  # replace
         candidates = [replace(g_new, obj=o) for o in assets.names()]
-    boxes = group_boxes(g_new)
+    return float(_nearest_rendering(img, tgt, i, candidates, assets) == g_new)
+
+
+def _nearest_rendering(img: np.ndarray, scene: Scene, i: int, candidates: list, assets: Assets):
+    """Which candidate for group i (None = no group) renders closest to img inside group i's boxes."""
+    from ..data.scene import group_boxes, replace
     sel = np.zeros(img.shape[:2], bool)
-    for x0, y0, x1, y1 in boxes:
+    for x0, y0, x1, y1 in group_boxes(scene.groups[i]):
         sel[y0:y1, x0:x1] = True
     f = img.astype(np.float32)
     errs = []
     for c in candidates:
-        r = render(replace(tgt, groups=tgt.groups[:i] + (c,) + tgt.groups[i + 1:]), assets).astype(np.float32)
+        groups = scene.groups[:i] + ((c,) if c is not None else ()) + scene.groups[i + 1:]
+        r = render(replace(scene, groups=groups), assets).astype(np.float32)
         errs.append(float(((r - f) ** 2)[sel].mean()))
-    best = candidates[int(np.argmin(errs))]
-    return float(best == g_new)
+    return candidates[int(np.argmin(errs))]

@@ -1,0 +1,123 @@
+"""Install a trained bundle as the app's default model, with its evaluation in provenance and a model card.
+
+    .venv/bin/python -m modeling.train.install --results DIR [--dest resources/models/atelier-nano]
+
+DIR holds what modeling/train/device_run.sh brought back (results.tar.part-* and report.json), or
+--bundle points at an exported bundle folder directly. Steps: join and unpack the parts; verify the
+bundle (hashes, graph I/O); evaluate it through onnxruntime on the held-out prompts
+(modeling.eval.run); write the scores into bundle.json's provenance.eval (bundle.json is not itself
+hashed); copy it to --dest with grid.png and MODEL_CARD.md. Refuses a bundle over 40 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+
+from ..bundle import load_bundle
+from ..data.assets import REPO_ROOT
+from ..eval.run import evaluate
+
+MAX_BUNDLE_BYTES = 40 * 1000 * 1000
+
+
+def unpack(results: Path, into: Path) -> Path:
+    parts = sorted(results.glob("results.tar.part-*"))
+    if not parts:
+        raise SystemExit(f"no results.tar.part-* in {results}")
+    tar_path = into / "results.tar"
+    with open(tar_path, "wb") as out:
+        for p in parts:
+            out.write(p.read_bytes())
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(into, filter="data")
+    if not (into / "bundle" / "bundle.json").exists():
+        raise SystemExit(f"{results}: the results hold no bundle (see report.json packing_note; re-export from run/model-fp16.safetensors)")
+    return into / "bundle"
+
+
+def _fmt(v) -> str:
+    return "–" if v is None else f"{v:.2f}"
+
+
+def model_card(meta: dict, scores: dict) -> str:
+    prov = meta["provenance"]
+    c, e, n, t = scores["categories"], scores["edits"], scores["novel_objects"], scores["truth"]
+    rows = "\n".join(f"| {k} | {_fmt(c[k])} | {_fmt(t[k])} |" for k in c)
+    kinds = ", ".join(f"{k} {_fmt(v)}" for k, v in e["done_by_kind"].items())
+    return f"""# {meta['name']} ({meta['variant']})
+
+A BLIP3o-NEXT-like text-to-image and edit model at nano scale (64 × 64 px): an AR transformer samples
+8 × 8 FSQ image codes, its hidden states condition a flow-matching DiT over 16 × 16 × 4 VAE latents.
+Trained from scratch by this project on procedural emoji scenes (modeling/data).
+
+- Trained on: {prov.get('trained_on')}
+- Recipe: {prov.get('recipe')}
+- Commit: {prov.get('commit')}
+- Data and licences: {'; '.join(f"{d['name']} ({d['license']})" for d in prov.get('data', []))}
+- Weights licence: {meta['license']}
+
+## Evaluation (held-out prompts, onnxruntime, `python -m modeling.eval.run`)
+
+{scores['n_prompts']} text-to-image prompts and {e['n']} edits from the held-out split (combinations of
+object/colour and object/cell and sign words never seen in training), seed {scores['seed']}, the bundle's
+default sampling. `truth` is the same scorer on the true images (how far to trust the scorer).
+
+| category | model | truth |
+|---|---|---|
+{rows}
+
+Overall {_fmt(scores['overall'])} (without text {_fmt(scores['overall_without_text'])}).
+Edits: instruction done {_fmt(e['done'])} ({kinds}); PSNR outside the edited region
+{_fmt(e['psnr_outside_edit_mean_db'])} dB on average, ≥ 30 dB in {_fmt(e['psnr_outside_edit_ge_30db'])} of edits.
+Never-seen objects (reported apart): object {_fmt(n['object'])}, position {_fmt(n['position'])}.
+
+![samples](grid.png)
+
+## What it cannot do
+- 64 × 64 pixels only; a vocabulary of 172 training emoji on flat or gradient backgrounds, short sign
+  words. Objects outside the vocabulary are not drawn (see "never-seen objects").
+- Text is scored by matching the sign against rendered templates of known words, not by an OCR model;
+  the OCR/GRPO reinforcement step of the reference has not been run (no scores "after RL").
+- Scores come from simple pixel statistics (modeling/eval/score.py); they measure this synthetic domain only.
+"""
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--results", type=Path, help="folder with results.tar.part-* from device_run.sh")
+    src.add_argument("--bundle", type=Path, help="an exported bundle folder")
+    ap.add_argument("--dest", type=Path, default=REPO_ROOT / "resources" / "models" / "atelier-nano")
+    ap.add_argument("--eval-out", type=Path, help="where the evaluation writes scores.json/grid.png")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = args.bundle or unpack(args.results, Path(tmp))
+        meta = load_bundle(bundle).meta
+        size = sum(f["bytes"] for f in meta["files"])
+        if size > MAX_BUNDLE_BYTES:
+            raise SystemExit(f"{bundle}: {size / 1e6:.1f} MB, over the {MAX_BUNDLE_BYTES / 1e6:.0f} MB limit for resources/models")
+        eval_out = args.eval_out or Path(tmp) / "eval"
+        scores = evaluate(bundle, eval_out, threads=args.threads)
+        meta["provenance"]["eval"] = {
+            "command": "python -m modeling.eval.run --bundle <dir> --out <dir> (defaults)",
+            "split": scores["split"], "seed": scores["seed"], "n_prompts": scores["n_prompts"],
+            "categories": scores["categories"], "overall": scores["overall"],
+            "overall_without_text": scores["overall_without_text"], "edits": scores["edits"],
+            "novel_objects": scores["novel_objects"], "scorer_on_truth": scores["truth"], "notes": scores["notes"]}
+        if args.dest.exists():
+            shutil.rmtree(args.dest)
+        shutil.copytree(bundle, args.dest)
+        (args.dest / "bundle.json").write_text(json.dumps(meta, indent=2) + "\n")
+        shutil.copyfile(eval_out / "grid.png", args.dest / "grid.png")
+        (args.dest / "MODEL_CARD.md").write_text(model_card(meta, scores))
+        load_bundle(args.dest)  # still verifies after the provenance update
+    print(f"installed {args.dest}: overall {scores['overall']}, edits done {scores['edits']['done']}")
+
+
+if __name__ == "__main__":
+    main()
