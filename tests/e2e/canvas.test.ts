@@ -125,7 +125,12 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
   mkdirSync(shots, { recursive: true });
   root = mkdtempSync(join(tmpdir(), 'atelier-canvas-e2e-'));
-  server = await startServer({ dataDir: join(root, 'data'), rendererDir, port: 0, modelRoots: [{ dir: join(repo, 'tests', 'fixtures'), origin: 'bundled' }] });
+  server = await startServer({
+    dataDir: join(root, 'data'),
+    rendererDir,
+    port: 0,
+    modelRoots: [{ dir: join(repo, 'tests', 'fixtures'), origin: 'bundled' }, { dir: join(repo, 'resources', 'models'), origin: 'bundled' }],
+  });
   context = await chromium.launchPersistentContext(join(root, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
@@ -413,6 +418,29 @@ test('while a job runs the studio answers input within 100 ms; a queued and a ru
   assert.equal(stateOf(imageJobId), 'cancelled');
   assert.equal(stateOf(started.data.jobId), 'cancelled');
   await page.screenshot({ path: join(shots, 'canvas-jobs-cancelled.png') });
+});
+
+const NANO = join(repo, 'resources', 'models', 'atelier-nano', 'bundle.json');
+test('a running image job is cancelled from the canvas (the shipped nano model, slow enough to catch)', { skip: !existsSync(NANO) && 'no shipped nano bundle in resources/models' }, async () => {
+  await prompt().locator('select[name=model]').selectOption('atelier-nano');
+  await prompt().locator('input[name=steps]').fill('40');
+  const before = (await canvasState()).currentId;
+  await runFromPrompt('Generate', 'a blue square on a white background');
+  const active = page.getByTestId('active-job');
+  await active.and(page.locator('[data-state=running]')).waitFor({ timeout: 60_000 });
+  // Caught mid-inference: tokens or diffusion steps are coming in.
+  await active.filter({ hasText: /image tokens \d+ \/ \d+|diffusion \d+ \/ \d+/ }).waitFor({ timeout: 60_000 });
+  const job = page.getByTestId('job').filter({ hasText: 'image.generate' }).and(page.locator('[data-state=running]'));
+  const jobId = await job.getAttribute('data-job-id');
+  await page.screenshot({ path: join(shots, 'canvas-nano-running.png') });
+  await active.getByRole('button', { name: 'Cancel job' }).click();
+  await page.locator(`[data-job-id="${jobId}"][data-state=cancelled]`).waitFor();
+  await page.waitForTimeout(300);
+  assert.equal((await canvasState()).currentId, before, 'nothing from the cancelled job reached the canvas');
+  const listed = (await page.evaluate('window.atelier.jobs.list()')) as { data: { jobs: { jobId: string; state: string }[] } };
+  assert.equal(listed.data.jobs.find((j) => j.jobId === jobId)?.state, 'cancelled');
+  await prompt().locator('select[name=model]').selectOption('bundle-fixture');
+  await prompt().locator('input[name=steps]').fill('3');
 });
 
 test('search finds the image; delete removes it and its file; a reload keeps the rest', async () => {
