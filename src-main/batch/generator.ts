@@ -1,10 +1,13 @@
 // Rows → engine calls. Engines are loaded once per model folder and kept while the batch runs (a
-// list that mixes models switches between at most a few). Size and model are checked here, per row,
-// so a row asking for something this model cannot do fails with a reason and the rest go on.
+// list that mixes models switches between at most a few). Size, model and LoRA files are checked
+// here, per row, so a row asking for something this model cannot do fails with a reason and the
+// rest go on. A row's LoRAs are .safetensors files (names relative to the list's folder; the
+// extension may be left out), applied at their weights without reloading the model.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Engine, ExecutionProviderChoice, GenerateOptions, ProgressEvent } from '../engine';
+import type { AppliedLora, Engine, ExecutionProviderChoice, GenerateOptions, LoraWeights, ProgressEvent } from '../engine';
 import { loadBundle } from '../engine';
+import { readLoraFile } from '../trainer/lora-file';
 import { defaultModelDir, HOW_TO_GET_DEFAULT_MODEL, modelsRoot } from '../engine/models';
 import type { PlannedRow } from './plan';
 import type { RowGenerator, RowImage } from './runner';
@@ -48,6 +51,13 @@ export interface EngineGeneratorOptions {
   engineFor?: (dir: string) => Promise<Engine>;
 }
 
+/** A row's LoRA name → its file: as given (relative to `baseDir`), else with `.safetensors` added. */
+export function resolveLoraFile(name: string, baseDir: string): string {
+  const file = path.resolve(baseDir, name);
+  if (!existsSync(file) && !/\.safetensors$/i.test(name) && existsSync(`${file}.safetensors`)) return `${file}.safetensors`;
+  return file;
+}
+
 export interface EngineGenerator {
   generate: RowGenerator;
   dispose(): Promise<void>;
@@ -75,6 +85,22 @@ export function engineGenerator(options: EngineGeneratorOptions = {}): EngineGen
     return e;
   };
 
+  // LoRA weights read once per model and file (a list usually repeats the same few).
+  const loraCache = new Map<string, LoraWeights>();
+  const lorasFor = (engine: Engine, row: PlannedRow): AppliedLora[] | undefined => {
+    if (!row.loras?.length) return undefined;
+    return row.loras.map((l) => {
+      const file = resolveLoraFile(l.name, options.baseDir ?? process.cwd());
+      const key = `${engine.bundle.dir}\u0000${file}`;
+      let weights = loraCache.get(key);
+      if (!weights) {
+        weights = readLoraFile(engine.manifest, file);
+        loraCache.set(key, weights);
+      }
+      return { weights, weight: l.weight, name: path.basename(file) };
+    });
+  };
+
   const generate: RowGenerator = async (row: PlannedRow, signal: AbortSignal): Promise<RowImage> => {
     const dir = resolveModel(row.model ?? options.defaultModel, options.baseDir);
     const engine = await engineFor(dir);
@@ -91,6 +117,7 @@ export function engineGenerator(options: EngineGeneratorOptions = {}): EngineGen
       signal,
       onProgress: options.onProgress,
       previewEveryTokens: 0,
+      loras: lorasFor(engine, row),
     };
     const result = row.image ? await engine.edit({ ...common, image: row.image, strength: row.strength }) : await engine.textToImage(common);
     const image = result.images[0];
@@ -103,13 +130,7 @@ export function engineGenerator(options: EngineGeneratorOptions = {}): EngineGen
       model: { name: engine.manifest.name, hash: engine.bundle.hash },
       engineMs: result.timings.totalMs,
       metadata: image.metadata,
-      warnings: [
-        ...result.warnings,
-        ...result.notices,
-        // LoRAs are kept with the row (manifest, history) but not applied yet: the batch names them,
-        // the engine needs their weights (issue 7 wires the two together).
-        ...(row.loras ? [`LoRA ${row.loras.map((l) => `${l.name}:${l.weight}`).join(', ')} recorded but not applied by this batch runner yet`] : []),
-      ],
+      warnings: [...result.warnings, ...result.notices],
     };
   };
 

@@ -29,6 +29,8 @@ async function run(params: unknown, ctx: JobContext): Promise<BatchJobResult> {
   if (typeof p?.dataDir !== 'string' || typeof p.batchId !== 'string') throw new Error('batch.run needs { dataDir, batchId }');
   const store = openStore({ dataDir: p.dataDir });
   const generator = engineGenerator({
+    // Relative image and LoRA paths of a dropped list have only the data folder to be relative to.
+    baseDir: p.dataDir,
     engineFor: (dir) => engineFor({ prompt: '', modelDir: dir, executionProvider: p.executionProvider, threads: p.threads }),
   });
   try {

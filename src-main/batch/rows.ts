@@ -19,7 +19,7 @@ export interface BatchRowParams {
   size?: { width: number; height: number };
   /** A model name under the models folder, or a bundle folder. */
   model?: string;
-  /** Recorded and passed to the engine; applied once LoRA support lands (issue 7). */
+  /** LoRA .safetensors files (relative to the list's folder; `.safetensors` may be left out) and weights. */
   loras?: LoraRef[];
   /** Edit rows: the source image (absolute path) and how strongly to move away from it. */
   image?: string;

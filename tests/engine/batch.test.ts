@@ -2,7 +2,8 @@
 // manifest matches them and whose embedded parameters read back to the rows; kill -9 mid-batch and
 // resume → 50 distinct files, no temp files, finished rows untouched; hostile prompts and templates
 // stay inside the output folder; re-runs, --force, name collisions, JPEG/WebP and --zip.
-// Model: resources/models/atelier-nano when installed, else the fixture bundle (random weights).
+// Model for the 50-row and kill tests: resources/models/atelier-nano when installed, else the fixture
+// bundle (random weights); the tests about names, formats and row errors use the fixture (fast).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,6 +18,8 @@ import { readZipEntries } from '../../src-main/export/zip';
 import type { Manifest } from '../../src-main/export/manifest';
 import { parseCsv } from '../../src-main/batch/csv';
 import { openStore } from '../../src-main/store';
+import type { LoraTarget } from '../../src-main/engine';
+import { encodeLoraFile } from '../../src-main/trainer/lora-file';
 import { FIXTURE_BUNDLE, gradientPng } from './helpers';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,6 +31,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-batch-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const baseArgs = (data: string) => ['--model', MODEL, '--data', data, '--ep', 'cpu', '--threads', '1'];
+/** The tests about names, formats and rows run on the small fixture bundle whatever model is installed. */
+const fixtureArgs = (data: string) => ['--model', FIXTURE_BUNDLE, '--data', data, '--ep', 'cpu', '--threads', '1'];
 
 function cli(args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/index.ts', 'batch', ...args], { cwd: root, encoding: 'utf8' });
@@ -180,7 +185,7 @@ test('hostile prompts and templates stay inside the output folder; bad rows are 
   const templates = ['{prompt-slug}', '../../{prompt-slug}', '/{index}/../../{seed}', 'C:\\{model}\\..\\{index}', '{prompt-slug}{prompt-slug}{prompt-slug}{prompt-slug}', '..'];
   for (const [t, template] of templates.entries()) {
     const dir = path.join(out, String(t));
-    const r = cli([list, '--out', dir, '--template', template, '--steps', '2', ...baseArgs(data)]);
+    const r = cli([list, '--out', dir, '--template', template, '--steps', '2', ...fixtureArgs(data)]);
     // Row 7 has a NUL in its prompt: reported as a failed row, the others go on.
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /line 7 \(row 7\) failed: the prompt holds control characters/);
@@ -209,7 +214,7 @@ test('JPEG and WebP with --zip; an existing file is never overwritten without --
     fs.mkdirSync(out);
     // A file of the user's in the way of row 1's name.
     fs.writeFileSync(path.join(out, '1-a-cat-sleeping.' + (format === 'jpeg' ? 'jpg' : 'webp')), 'mine');
-    const r = cli([list, '--out', out, '--format', format, '--template', '{seed}-{prompt-slug}', '--zip', '--steps', '2', ...baseArgs(data)]);
+    const r = cli([list, '--out', out, '--format', format, '--template', '{seed}-{prompt-slug}', '--zip', '--steps', '2', ...fixtureArgs(data)]);
     assert.equal(r.status, 0, r.stderr);
     const ext = format === 'jpeg' ? 'jpg' : 'webp';
     assert.deepEqual(images(out), [`1-a-cat-sleeping-2.${ext}`, `1-a-cat-sleeping.${ext}`, `2-a-cat-sleeping.${ext}`, `3-unicode-猫-ü.${ext}`]);
@@ -235,28 +240,47 @@ function checkManifestFiles(out: string, expectDone: number) {
   return done;
 }
 
-test('edit rows take a source image next to the list; a size the model cannot make fails that row only', async () => {
+test('edit rows take a source image and LoRA rows a LoRA file next to the list; a row that cannot run fails alone', async () => {
   const data = path.join(tmp, 'data-edit');
   const out = path.join(tmp, 'out-edit');
   const folder = path.join(tmp, 'edit-list');
   fs.mkdirSync(folder);
   fs.writeFileSync(path.join(folder, 'src.png'), await gradientPng(40, 40));
+  // A random LoRA for the fixture's LoRA targets, written as the trainer writes them.
+  const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURE_BUNDLE, 'bundle.json'), 'utf8')) as { lora?: { targets: LoraTarget[] } };
+  const targets = manifest.lora!.targets;
+  let s = 9;
+  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5);
+  const weights = { rank: 2, alpha: 2, down: targets.map((t) => Float32Array.from({ length: 2 * t.in }, rnd)), up: targets.map((t) => Float32Array.from({ length: t.out * 2 }, rnd)) };
+  fs.writeFileSync(path.join(folder, 'style.safetensors'), encodeLoraFile(targets, { weights, metadata: {} }));
   const rows = [
     { image: 'src.png', instruction: 'make it blue', seed: 5 },
     { prompt: 'a tree', size: '999x999', seed: 6 },
     { prompt: 'a tree', seed: 7, loras: ['style:0.5'] },
+    { prompt: 'a tree', seed: 7 },
+    { prompt: 'a tree', seed: 7, loras: ['missing:1'] },
   ];
   fs.writeFileSync(path.join(folder, 'edits.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
-  const r = cli([path.join(folder, 'edits.jsonl'), '--out', out, '--steps', '2', ...baseArgs(data)]);
-  assert.equal(r.status, 1);
+  // The fixture bundle has LoRA graphs (the nano model has none yet).
+  const r = cli([path.join(folder, 'edits.jsonl'), '--out', out, '--steps', '2', ...fixtureArgs(data)]);
+  assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /line 2 \(row 2\) failed: size 999x999 is not what model \S+ makes/);
-  assert.match(r.stderr, /1 of 3 rows failed/);
-  const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
-  assert.deepEqual(manifest.items.map((i) => [i.status, i.mode, i.loras]), [['done', 'edit', null], ['failed', 'text-to-image', null], ['done', 'text-to-image', 'style:0.5']]);
-  const edit = readEmbedded(fs.readFileSync(path.join(out, manifest.items[0]!.file!)));
+  assert.match(r.stderr, /line 5 \(row 5\) failed: cannot read the LoRA file .*missing: no such file/);
+  assert.match(r.stderr, /2 of 5 rows failed/);
+  const list = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+  assert.deepEqual(list.items.map((i) => [i.status, i.mode, i.loras]), [
+    ['done', 'edit', null], ['failed', 'text-to-image', null], ['done', 'text-to-image', 'style:0.5'], ['done', 'text-to-image', null], ['failed', 'text-to-image', 'missing:1'],
+  ]);
+  const edit = readEmbedded(fs.readFileSync(path.join(out, list.items[0]!.file!)));
   assert.equal(edit.atelier!.mode, 'edit');
   assert.equal(edit.atelier!.prompt, 'make it blue');
   assert.ok(edit.atelier!.parent?.sha256, 'the source image is recorded as the parent');
+  // The LoRA was applied: same prompt and seed, different pixels, and the image says which LoRA.
+  const withLora = readEmbedded(fs.readFileSync(path.join(out, list.items[2]!.file!)));
+  assert.deepEqual(withLora.atelier!.loras?.map((l) => [l.name, l.weight]), [['style.safetensors', 0.5]]);
+  assert.match(withLora.parameters!.params['LoRAs'] ?? '', /style.safetensors: 0.5/);
+  const [a, b] = await Promise.all([2, 3].map((i) => sharp(path.join(out, list.items[i]!.file!)).raw().toBuffer()));
+  assert.ok(!a!.equals(b!), 'the LoRA changed the image');
 });
 
 test('usage errors: no list, no --out, bad template, bad format', () => {
