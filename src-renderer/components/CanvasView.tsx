@@ -93,7 +93,7 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
   const spaceHeld = useRef(false);
   const panning = useRef<{ x: number; y: number; vx: number; vy: number } | null>(null);
 
-  const { image } = useImage(current?.url);
+  const { image, error: imageError } = useImage(current?.url);
   const { image: before } = useImage(props.compare !== null ? current?.parentUrl : null);
   const { image: previewImage } = useImage(props.preview);
   const width = current?.width ?? emptySize.width;
@@ -253,6 +253,11 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
       data-height={height}
       onContextMenu={(e) => e.preventDefault()}
     >
+      {imageError && (
+        <p className="canvas-error error" role="alert">
+          {imageError}: it may have been deleted from history or its file removed. Open another image from the history or drop one here.
+        </p>
+      )}
       <Stage
         width={size.width}
         height={size.height}
