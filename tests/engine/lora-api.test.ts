@@ -57,6 +57,11 @@ test('inspect → caption → train → follow → try', async () => {
 
   const { run } = await call<{ run: LoraRunInfo }>('lora.start', { name: 'mug', datasetDir: ds, settings: { steps: 6, rank: 2, batch: 1, learningRate: 0.05, trigger: 'mugzz', sampleEvery: 3, samplePrompts: ['mugzz'], checkpointEvery: 3 } });
   assert.equal(run.name, 'mug');
+  // The project's dataset items and captions are in the store, as trained.
+  const items = t.core.store.loraRuns.datasetItems(run.projectId);
+  assert.deepEqual(items.map((i) => [i.name, i.caption]), [['m0', 'a red mug'], ['m1', 'a red mug, side'], ['m2', 'a red mug, top']]);
+  const bad = await api.invoke('lora.start', { name: 'empty', datasetDir: path.join(root, 'nope'), settings: {} }, {});
+  assert.ok(!bad.ok && bad.error.code === 'VALIDATION' && /cannot open the folder/.test(bad.error.message), JSON.stringify(bad));
   let detail: LoraRunDetail;
   for (const started = Date.now(); ; ) {
     detail = await call<LoraRunDetail>('lora.run', { runId: run.id });

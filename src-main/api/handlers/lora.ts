@@ -89,12 +89,20 @@ export function loraHandlers(core: Core) {
       }
       return { name, caption };
     },
-    'lora.start': ({ name, datasetDir, model, settings }: { name: string; datasetDir: string; model?: string; settings: LoraSettingsInput }) => {
+    'lora.start': async ({ name, datasetDir, model, settings }: { name: string; datasetDir: string; model?: string; settings: LoraSettingsInput }) => {
       const dir = modelDir(model);
       const studio = readSettings(core.store.settings);
+      // Refuse a dataset with problems here, with every problem named, before a job is queued.
+      const found = await inspectDataset(datasetDir, { trigger: settings.trigger });
+      if (found.problems.length) throw new ApiError('VALIDATION', `the dataset cannot be used: ${found.problems.join('; ')}`);
       // A project per name: starting the same name and folder again resumes its newest unfinished run.
       let project = core.store.projects.list().find((p) => p.kind === 'lora' && p.name === name);
       project ??= core.store.projects.create({ name, kind: 'lora', settings: { datasetDir } });
+      // The project's dataset items and captions, as trained.
+      core.store.loraRuns.setDatasetItems(
+        project.id,
+        found.items.map((it) => ({ name: it.name, imagePath: it.image, imageSha256: it.imageSha256, caption: it.rawCaption })),
+      );
       const unfinished = core.store.loraRuns.list(project.id).find((r) => r.status !== 'done' && !liveJob(r.id) && JSON.stringify(r.config['settings']) === JSON.stringify(settings));
       const run = unfinished ?? core.store.loraRuns.create({ projectId: project.id, baseModel: dir, config: { settings, datasetDir }, totalSteps: settings.steps ?? 500 });
       const jobId = core.jobs.submit('lora.train', {
