@@ -5,12 +5,13 @@
 #   carry: modeling/.cache/atelier-data      (built here by: .venv/bin/python -m modeling.data.prepare --out modeling/.cache/atelier-data)
 #   command: bash modeling/train/device_run.sh
 # Smoke test on any machine (forces the CPU, tiny budget and pool):
-#   ATELIER_DEVICE=cpu TRAIN_SECONDS=20 TRAIN_SCENES=1000 TRAIN_EDITS=300 OUT=/tmp/out bash modeling/train/device_run.sh
+#   ATELIER_DEVICE=cpu TRAIN_SECONDS=20 TRAIN_SCENES=1000 TRAIN_EDITS=300 OUT=/tmp/out PYTHON=.venv/bin/python \
+#     bash modeling/train/device_run.sh        (about 10 minutes on this workplace's 2 cores)
 # (PREFLIGHT=0 skips step 0.)
 #
 # Environment: TRAIN_SECONDS (total training wall time over the three stages, default 360), OUT (where the
 # <= 8 result files go; the device sets it), ATELIER_DEVICE (cpu forces the CPU), ATELIER_DATA (the prepared
-# folder, default modeling/.cache/atelier-data), PYTHON (default python3; .venv/bin/python here if present).
+# folder, default modeling/.cache/atelier-data), PYTHON (default python3, the device's; use .venv/bin/python here).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
