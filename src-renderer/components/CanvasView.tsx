@@ -269,7 +269,8 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
         onMouseMove={onMouseMove}
         onWheel={onWheel}
       >
-        <Layer imageSmoothingEnabled={false} listening={false} name="image">
+        {/* Crisp pixels when zoomed in (exact colours), smooth when shrunk. */}
+        <Layer imageSmoothingEnabled={view.scale < 1} listening={false} name="image">
           <Rect x={0} y={0} width={width} height={height} fill={current ? '#0c0d10' : 'rgba(58, 64, 82, 0.25)'} stroke="#7b8296" strokeWidth={px} dash={current ? undefined : [6 * px, 4 * px]} />
           {image && <KonvaImage image={image} x={0} y={0} width={width} height={height} />}
           {before && compareX !== null && (
@@ -280,7 +281,7 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
           {compareX !== null && <Line points={[compareX, 0, compareX, height]} stroke="#ffffff" strokeWidth={2 * px} />}
           {previewImage && <KonvaImage image={previewImage} x={0} y={0} width={width} height={height} opacity={0.95} />}
         </Layer>
-        <Layer name="results" imageSmoothingEnabled={false} visible={props.resultsVisible}>
+        <Layer name="results" imageSmoothingEnabled={view.scale < 1} visible={props.resultsVisible}>
           {placed.map((p) => (
             <Group key={p.record.id} name="result-tile" x={p.x} y={p.y} onClick={() => props.onChooseResult(p.record)}>
               <ResultTile record={p.record} width={p.width} height={p.height} px={px} isCurrent={p.record.image.generationId === current?.generationId} />

@@ -45,14 +45,16 @@ export function HistoryGallery(props: HistoryGalleryProps) {
   const [error, setError] = useState<string | null>(null);
   const [lineage, setLineage] = useState<{ of: string; tree: LineageNode<HistoryItem> } | null>(null);
   const [loaded, setLoaded] = useState(false);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
 
   // Only the newest request may fill the list (typing sends one per key; answers can cross).
   const latest = useRef(0);
-  const load = useCallback(async () => {
+  const load = useCallback(async (cursor: string | null = null) => {
     const ticket = ++latest.current;
     const from = fromFor(date);
     const query: HistoryQuery = {
       limit: 60,
+      ...(cursor ? { cursor } : {}),
       ...(text.trim() ? { text: text.trim() } : {}),
       ...(favouritesOnly ? { favourite: true } : {}),
       ...(model ? { model } : {}),
@@ -61,7 +63,8 @@ export function HistoryGallery(props: HistoryGalleryProps) {
     try {
       const page = await unwrap(atelier().history.list(query));
       if (ticket !== latest.current) return;
-      setItems(page.items);
+      setItems((current) => (cursor ? [...current, ...page.items.filter((i) => !current.some((c) => c.id === i.id))] : page.items));
+      setNextCursor(page.nextCursor);
       setError(null);
     } catch (e) {
       if (ticket === latest.current) setError(`Could not load the history: ${describeError(e)}`);
@@ -74,6 +77,13 @@ export function HistoryGallery(props: HistoryGalleryProps) {
     void load();
   }, [load, props.refreshKey]);
   useEffect(() => jobs.onResult(() => void load()), [jobs, load]);
+  const [loadingMore, setLoadingMore] = useState(false);
+  async function loadMore() {
+    if (!nextCursor) return;
+    setLoadingMore(true);
+    await load(nextCursor);
+    setLoadingMore(false);
+  }
 
   async function toggleFavourite(item: HistoryItem) {
     try {
@@ -168,6 +178,11 @@ export function HistoryGallery(props: HistoryGalleryProps) {
             );
           })}
         </ul>
+      )}
+      {nextCursor && items.length > 0 && (
+        <button type="button" className="load-more" onClick={() => void loadMore()} disabled={loadingMore}>
+          {loadingMore ? 'Loading…' : 'Show older'}
+        </button>
       )}
     </section>
   );
