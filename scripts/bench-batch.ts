@@ -31,8 +31,11 @@ export interface BatchBenchResult {
   overhead_ms_per_image: number;
   /** The same measure for the engine-alone loop (JS between engine calls): the floor of the above. */
   engine_alone_idle_pct: number;
-  /** Batch wall time against the engine-alone wall time (two separate runs: noisy on a shared machine). */
+  /** Batch wall time against the engine-alone wall time (alternating rounds; noisy on a busy machine). */
   batch_vs_engine_alone_pct: number;
+  /** The engine's mean time per image inside the batches and alone: how much the machine drifted. */
+  engine_ms_per_image_in_batch: number;
+  engine_ms_per_image_alone: number;
   goal_overhead_pct: number;
 }
 
@@ -48,26 +51,34 @@ export async function benchBatch(model: string, opts: { rows: number; steps?: nu
     const signal = new AbortController().signal;
     await generator.generate({ prompt: 'warm-up', seed: 1, steps: opts.steps }, signal);
 
-    // The engine alone: the same images, nothing saved.
+    // Rounds alternate the engine alone and a batch over the same images, so a machine that speeds
+    // up or slows down during the bench weighs on both sides alike.
+    const rounds = Math.max(1, Math.min(4, Math.floor(rows.length / 4)));
+    const per = Math.ceil(rows.length / rounds);
     const aloneMs: number[] = [];
-    let t = performance.now();
-    for (const row of rows) aloneMs.push((await generator.generate(row, signal)).engineMs ?? 0);
-    const aloneWall = performance.now() - t;
-
-    // The batch: the engine's time per image is reported by the runner's events.
-    const list = prompts.map((p, i) => JSON.stringify({ prompt: p, seed: 500 + i })).join('\n');
-    const { batch } = createBatch(store, {
-      text: list,
-      fileName: 'bench.jsonl',
-      baseDir: tmp,
-      options: { outDir: path.join(tmp, 'out'), format: 'png', template: '{index}-{prompt-slug}', steps: opts.steps, model },
-      modelNameOf: () => 'bench',
-    });
+    let aloneWall = 0;
+    let batchWall = 0;
     let batchEngine = 0;
-    t = performance.now();
-    const end = await runBatch({ store, batchId: batch.id, generate: generator.generate, onEvent: (e) => { if (e.type === 'end') batchEngine = e.engineMs; } });
-    const batchWall = performance.now() - t;
-    if (end.done !== rows.length) throw new Error(`batch bench: ${end.done} of ${rows.length} rows done (${end.failed} failed)`);
+    for (let r = 0; r < rounds; r++) {
+      const slice = rows.slice(r * per, (r + 1) * per);
+      if (!slice.length) break;
+      let t = performance.now();
+      for (const row of slice) aloneMs.push((await generator.generate(row, signal)).engineMs ?? 0);
+      aloneWall += performance.now() - t;
+
+      const list = slice.map((row) => JSON.stringify({ prompt: row.prompt, seed: row.seed })).join('\n');
+      const { batch } = createBatch(store, {
+        text: list,
+        fileName: `bench-${r}.jsonl`,
+        baseDir: tmp,
+        options: { outDir: path.join(tmp, `out-${r}`), format: 'png', template: '{index}-{prompt-slug}', steps: opts.steps, model },
+        modelNameOf: () => 'bench',
+      });
+      t = performance.now();
+      const end = await runBatch({ store, batchId: batch.id, generate: generator.generate, onEvent: (e) => { if (e.type === 'end') batchEngine += e.engineMs; } });
+      batchWall += performance.now() - t;
+      if (end.done !== slice.length) throw new Error(`batch bench: ${end.done} of ${slice.length} rows done (${end.failed} failed)`);
+    }
 
     const n = rows.length;
     const aloneEngine = aloneMs.reduce((x, y) => x + y, 0);
@@ -86,6 +97,8 @@ export async function benchBatch(model: string, opts: { rows: number; steps?: nu
       engine_alone_idle_pct: round(((aloneWall - aloneEngine) / aloneEngine) * 100, 2),
       batch_vs_engine_alone_pct: round(((batchWall - aloneWall) / aloneWall) * 100, 2),
       goal_overhead_pct: 5,
+      engine_ms_per_image_in_batch: round(batchEngine / n, 2),
+      engine_ms_per_image_alone: round(aloneEngine / n, 2),
     };
   } finally {
     await generator.dispose();
