@@ -227,12 +227,13 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchJob> {
         const row = pending[i]!;
         const outcome = await next!;
         next = null;
-        if (signal.aborted) {
+        // Cancelled: an image that was finished is still saved; one the cancel cut short is not a failure.
+        if (signal.aborted && !outcome.ok) {
           finalStatus = 'cancelled';
           break;
         }
         // Start the next image before saving this one.
-        if (i + 1 < pending.length) next = startRow(pending[i + 1]!);
+        if (i + 1 < pending.length && !signal.aborted) next = startRow(pending[i + 1]!);
         let error: string | null = null;
         if (outcome.ok) {
           try {
@@ -265,6 +266,10 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchJob> {
           etaMs: perRow === null ? null : perRow * remaining,
           engineMs: outcome.ok ? (outcome.image.engineMs ?? outcome.ms) : undefined,
         });
+        if (signal.aborted) {
+          finalStatus = 'cancelled';
+          break;
+        }
       }
     } finally {
       if (next) await next; // stopped early: let the image in flight finish before the engine is released

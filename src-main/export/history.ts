@@ -2,19 +2,20 @@
 // chosen format with its parameters embedded, named by a template, plus manifest.json/.csv and,
 // when asked, one zip. Existing files are never replaced unless `overwrite` is set: a taken name
 // gets a -2, -3… suffix.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Generation, Store } from '../store';
 import { formatA1111 } from '../engine';
 import type { EmbeddedText, ExportFormat } from './encode';
 import { embeddedTextOf, encodeForExport, EXTENSION } from './encode';
-import { firstFreeName, nameKey, writeFileAtomic } from './files';
+import { firstFreeName, nameKey, writeFileAtomicAsync } from './files';
+import { fsyncDirectory } from '../store/files';
 import type { ManifestItem } from './manifest';
 import { makeManifest, writeManifest } from './manifest';
 import { joinInside } from './sanitize';
 import { DEFAULT_TEMPLATE, expandTemplate } from './template';
 import { writeZip } from './zip';
-import { createHash } from 'node:crypto';
 
 export interface ExportOptions {
   outDir: string;
@@ -61,6 +62,7 @@ export async function exportGenerations(store: Store, generations: Generation[],
   const template = options.template ?? DEFAULT_TEMPLATE;
   const reserved = new Set<string>();
   const items: ManifestItem[] = [];
+  const folders = new Set<string>();
   const date = new Date();
   for (const [i, g] of generations.entries()) {
     options.signal?.throwIfAborted();
@@ -94,7 +96,10 @@ export async function exportGenerations(store: Store, generations: Generation[],
       }, EXTENSION[options.format]);
       const name = firstFreeName(wanted, (c) => reserved.has(nameKey(c)) || (!options.overwrite && fs.existsSync(joinInside(outDir, c))));
       reserved.add(nameKey(name));
-      writeFileAtomic(joinInside(outDir, name), encoded.bytes);
+      const file = joinInside(outDir, name);
+      // Off the main thread (the studio's core runs exports); each folder is fsync'd once at the end.
+      await writeFileAtomicAsync(file, encoded.bytes, { syncDir: false });
+      folders.add(path.dirname(file));
       items.push({
         ...base,
         status: 'done',
@@ -113,6 +118,7 @@ export async function exportGenerations(store: Store, generations: Generation[],
       options.onProgress?.(i + 1, generations.length, null);
     }
   }
+  for (const dir of folders) fsyncDirectory(dir);
   const manifest = writeManifest(outDir, makeManifest('export', items));
   let zip: string | null = null;
   if (options.zip) {
