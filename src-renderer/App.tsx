@@ -3,7 +3,7 @@
 // result becomes the current image, a child of its source.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DragEvent } from 'react';
-import type { AppInfo, HistoryItem, JobSubmission, ModelBundleInfo } from '../src-shared/contract';
+import type { AppInfo, ExecutionProvider, HistoryItem, JobSubmission, ModelBundleInfo } from '../src-shared/contract';
 import { AtelierEvent } from '../src-shared/contract';
 import { atelier, describeError, unwrap } from './api/client';
 import type { CanvasImage, CanvasRecord, ResultRecord } from './canvas/document';
@@ -93,7 +93,7 @@ export function App() {
     setDraft((d) => ({ ...d, steps: s.defaultSteps, cfg: s.defaultCfg, seedLocked: s.seedMode !== 'random' }));
   }, [settings.settings]);
 
-  const usable = models.filter((m) => m.problem === null);
+  const usable = useMemo(() => models.filter((m) => m.problem === null), [models]);
   const chosenModel = usable.find((m) => m.id === draft.model) ?? usable.find((m) => m.id === 'atelier-nano') ?? usable[0] ?? null;
 
   const current = currentOf(doc.records);
@@ -361,6 +361,18 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  // Stable callbacks for the memoised panels (job events re-render the studio many times a second).
+  const submitRef = useRef(submit);
+  submitRef.current = submit;
+  const submitLatest = useCallback(() => void submitRef.current(), []);
+  const saveSettings = settings.save;
+  const setExecutionProvider = useCallback((ep: ExecutionProvider) => void saveSettings({ executionProvider: ep }), [saveSettings]);
+  const currentIdRef = useRef<string | null>(null);
+  currentIdRef.current = current?.generationId ?? null;
+  const onDeleted = useCallback((item: HistoryItem) => {
+    if (item.id === currentIdRef.current) setNotice({ text: `"${item.prompt}" was deleted from history; it stays on the canvas until you open another image, but edits now need it reopened from a file.` });
+  }, []);
+
   // ---- drag and drop -----------------------------------------------------------------------
   const [dragging, setDragging] = useState(false);
   const onDrop = (e: DragEvent) => {
@@ -423,11 +435,11 @@ export function App() {
           <PromptPanel
             draft={draft}
             onChange={changeDraft}
-            onSubmit={() => void submit()}
+            onSubmit={submitLatest}
             models={models}
             chosenModel={chosenModel}
             executionProvider={settings.settings?.executionProvider ?? null}
-            onExecutionProvider={(ep) => void settings.save({ executionProvider: ep })}
+            onExecutionProvider={setExecutionProvider}
             hasImage={current !== null}
             maskedPixels={masked}
             outpaint={outpaint}
@@ -489,15 +501,13 @@ export function App() {
           {side === 'jobs' ? <JobsPanel jobs={jobs} /> : <SettingsPanel state={settings} jobs={jobs} />}
           <BatchPanel />
           <HistoryGallery
-            jobs={jobs}
+            onJobResult={jobs.onResult}
             models={models}
             refreshKey={historyKey}
             currentId={current?.generationId ?? null}
-            onOpen={(item) => void openItem(item)}
+            onOpen={openItem}
             onReuse={reuse}
-            onDeleted={(item) => {
-              if (item.id === current?.generationId) setNotice({ text: `"${item.prompt}" was deleted from history; it stays on the canvas until you open another image, but edits now need it reopened from a file.` });
-            }}
+            onDeleted={onDeleted}
           />
         </aside>
       </main>

@@ -1,7 +1,7 @@
 // The history gallery: thumbnails, full-text search over prompts, favourites, filters by model and
 // date, delete (files removed too), the lineage of an edit chain as a tree, "reuse parameters" and
 // "open in the canvas".
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useRef, useState } from 'react';
 import type { HistoryItem, HistoryQuery, ModelBundleInfo } from '../../src-shared/contract';
 import { atelier, describeError, unwrap } from '../api/client';
 import type { JobsState } from '../hooks/useJobs';
@@ -25,18 +25,20 @@ function fromFor(filter: DateFilter, now = Date.now()): number | undefined {
 const outputOf = (item: HistoryItem) => item.images.find((i) => i.role === 'output');
 
 interface HistoryGalleryProps {
-  jobs: JobsState;
+  /** Subscribes to finished jobs (to refresh); returns unsubscribe. */
+  onJobResult: JobsState['onResult'];
   models: ModelBundleInfo[];
   /** Bumped by the studio when history changed elsewhere (a result placed, an item deleted). */
   refreshKey: number;
   currentId: string | null;
-  onOpen(item: HistoryItem): void;
+  onOpen(item: HistoryItem): void | Promise<void>;
   onReuse(item: HistoryItem): void;
   onDeleted(item: HistoryItem): void;
 }
 
-export function HistoryGallery(props: HistoryGalleryProps) {
-  const { jobs } = props;
+/** Memoised: the studio re-renders on every job event, the gallery only when its props change. */
+export const HistoryGallery = memo(function HistoryGallery(props: HistoryGalleryProps) {
+  const { onJobResult } = props;
   const [items, setItems] = useState<HistoryItem[]>([]);
   const [text, setText] = useState('');
   const [favouritesOnly, setFavouritesOnly] = useState(false);
@@ -76,7 +78,7 @@ export function HistoryGallery(props: HistoryGalleryProps) {
   useEffect(() => {
     void load();
   }, [load, props.refreshKey]);
-  useEffect(() => jobs.onResult(() => void load()), [jobs, load]);
+  useEffect(() => onJobResult(() => void load()), [onJobResult, load]);
   const [loadingMore, setLoadingMore] = useState(false);
   async function loadMore() {
     if (!nextCursor) return;
@@ -186,9 +188,9 @@ export function HistoryGallery(props: HistoryGalleryProps) {
       )}
     </section>
   );
-}
+});
 
-function LineageTree({ node, selected, currentId, onOpen }: { node: LineageNode<HistoryItem>; selected: string; currentId: string | null; onOpen(item: HistoryItem): void }) {
+function LineageTree({ node, selected, currentId, onOpen }: { node: LineageNode<HistoryItem>; selected: string; currentId: string | null; onOpen(item: HistoryItem): void | Promise<void> }) {
   const image = outputOf(node.item);
   return (
     <ul className="lineage-tree">

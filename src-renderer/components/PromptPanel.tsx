@@ -1,6 +1,7 @@
 // The prompt panel: what to make and how. Enter generates (Shift+Enter is a new line). The mode says
 // what the job starts from: nothing (generate), the current image and an instruction (edit), the
 // current image and the painted mask (inpaint), or the image grown to the outpaint box (outpaint).
+import { memo } from 'react';
 import type { KeyboardEvent } from 'react';
 import type { ExecutionProvider, ModelBundleInfo } from '../../src-shared/contract';
 import { ExecutionProvider as ExecutionProviderSchema } from '../../src-shared/contract';
@@ -33,7 +34,8 @@ const modes: { mode: Mode; label: string; hint: string }[] = [
 
 const submitLabel: Record<Mode, string> = { generate: 'Generate', edit: 'Edit image', inpaint: 'Inpaint', outpaint: 'Outpaint' };
 
-export function PromptPanel(props: PromptPanelProps) {
+/** Memoised: re-renders when its own props change, not on every job event. */
+export const PromptPanel = memo(function PromptPanel(props: PromptPanelProps) {
   const { draft, onChange } = props;
   const usable = props.models.filter((m) => m.problem === null);
   const needsImage = draft.mode !== 'generate';
@@ -183,4 +185,4 @@ export function PromptPanel(props: PromptPanelProps) {
       {props.error && <p className="error" role="alert">{props.error}</p>}
     </form>
   );
-}
+});
