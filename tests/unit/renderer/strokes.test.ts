@@ -43,3 +43,18 @@ test('base64 round trips any bytes and matches Node', () => {
 test('an image stroke must hold width × height bytes', () => {
   assert.throws(() => imageStroke(new Uint8Array(3), 2, 2), /expected 2×2/);
 });
+
+test('the stroke buffer grows outside the document and hands over one stroke on pointer-up', async () => {
+  const { StrokeBuffer } = await import('../../../src-renderer/canvas/stroke-buffer');
+  const buffer = new StrokeBuffer();
+  assert.equal(buffer.extend(1, 1), false, 'nothing to extend before a stroke begins');
+  buffer.begin('eraser', 1.234567, 2, 10, 0.5);
+  assert.equal(buffer.active, true);
+  assert.equal(buffer.extend(1.25, 2.05), false, 'a move under a tenth of a pixel adds no point');
+  assert.equal(buffer.extend(5, 6), true);
+  const stroke = buffer.end();
+  assert.deepEqual(stroke, { type: 'eraser', points: [1.23, 2, 5, 6], size: 10, hardness: 0.5 });
+  assert.equal(Stroke.safeParse(stroke).success, true, 'what the buffer hands over is a valid stroke');
+  assert.equal(buffer.active, false);
+  assert.equal(buffer.end(), null, 'ended once');
+});
