@@ -126,6 +126,25 @@ export function finishOutputs(store: Store, batch: BatchJob): { manifest: { json
   return { manifest: written, zip };
 }
 
+/**
+ * Done rows whose file is gone or has another size go back to pending (a re-run makes them again
+ * under the same name). Returns how many. For batches that write files only (the CLI): rows that
+ * also made history items would make a second one.
+ */
+export function reopenMissingFiles(store: Store, batch: BatchJob): number {
+  if (!batch.outDir) return 0;
+  const missing = store.batches.rows(batch.id, 'done').filter((r) => {
+    if (!r.outputPath) return false;
+    try {
+      return fs.statSync(joinInside(batch.outDir!, r.outputPath)).size !== r.bytes;
+    } catch {
+      return true;
+    }
+  });
+  store.batches.reopen(batch.id, missing.map((r) => r.index));
+  return missing.length;
+}
+
 export async function runBatch(opts: RunBatchOptions): Promise<BatchJob> {
   const { store, batchId } = opts;
   const signal = opts.signal ?? new AbortController().signal;

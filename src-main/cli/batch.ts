@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BatchEvent } from '../batch/runner';
-import { BatchBusyError, finishOutputs, runBatch } from '../batch/runner';
+import { BatchBusyError, finishOutputs, reopenMissingFiles, runBatch } from '../batch/runner';
 import { createBatch, resumeKey } from '../batch/plan';
 import type { BatchOptions } from '../batch/plan';
 import { engineGenerator, modelDisplayName, resolveModel } from '../batch/generator';
@@ -171,6 +171,8 @@ export async function batchMain(argv: string[], log: (s: string) => void = (s) =
   try {
     let batch = store.batches.findByKey(resumeKey(text, options));
     if (batch) {
+      const reopened = values.force ? 0 : reopenMissingFiles(store, batch);
+      if (reopened) log(`${reopened} finished file${reopened === 1 ? ' is' : 's are'} missing or changed in ${outDir}: making ${reopened === 1 ? 'it' : 'them'} again`);
       const counts = store.batches.counts(batch.id);
       const left = counts.pending + counts.running;
       if (left === 0 && !values.force) {

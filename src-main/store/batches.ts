@@ -288,6 +288,20 @@ export class Batches {
     this.db.prepare(`UPDATE batch_jobs SET done = done + 1, updated_at = ? WHERE id = ?`).run(now, batchId);
   }
 
+  /** Puts done rows back to pending (their files went missing); they keep their file names. */
+  reopen(batchId: string, indexes: number[]): void {
+    if (!indexes.length) return;
+    const now = Date.now();
+    this.db.transaction(() => {
+      const stmt = this.db.prepare(
+        `UPDATE batch_rows SET status = 'pending', sha256 = NULL, bytes = NULL, updated_at = ? WHERE batch_id = ? AND row_index = ? AND status = 'done'`,
+      );
+      let changed = 0;
+      for (const i of indexes) changed += stmt.run(now, batchId, i).changes;
+      this.db.prepare(`UPDATE batch_jobs SET done = done - ?, updated_at = ? WHERE id = ?`).run(changed, now, batchId);
+    })();
+  }
+
   fail(batchId: string, index: number, error: string): void {
     this.db
       .prepare(`UPDATE batch_rows SET status = 'failed', error = ?, attempts = attempts + 1, updated_at = ? WHERE batch_id = ? AND row_index = ?`)

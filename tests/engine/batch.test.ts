@@ -110,6 +110,17 @@ test(`50 rows → 50 files, a manifest that matches them, parameters that read b
   assert.match(again.stderr, /already finished: 50 images .* Nothing to do/);
   assert.deepEqual(images(out).map((f) => fs.statSync(path.join(out, f)).mtimeMs), mtimes);
 
+  // A deleted file is made again on the next run, under its name; the others stay as they are.
+  const victim = manifest.items[7]!.file!;
+  fs.rmSync(path.join(out, victim));
+  const healed = cli([list, '--out', out, ...baseArgs(data)]);
+  assert.equal(healed.status, 0, healed.stderr);
+  assert.match(healed.stderr, /1 finished file is missing or changed .*: making it again/);
+  assert.equal(images(out).length, 50);
+  assert.ok(fs.existsSync(path.join(out, victim)));
+  assert.deepEqual(images(out).filter((f) => f !== victim).map((f) => fs.statSync(path.join(out, f)).mtimeMs), mtimes.filter((_, i) => images(out)[i] !== victim));
+  checkManifest(out, 50);
+
   // --force runs it again into the same names (no -2 copies), with the same pixels (the files
   // differ only in their creation time inside the metadata).
   const pixels = (file: string) => sharp(path.join(out, file)).raw().toBuffer();
