@@ -101,7 +101,7 @@ export class BatchProgressBar {
     const what = e.row.status === 'failed' ? `row ${e.row.index} failed: ${e.row.error}` : (e.row.outputPath ?? `row ${e.row.index}`);
     if (this.tty) {
       const bar = '█'.repeat(filled) + '░'.repeat(this.width - filled);
-      this.out.write(`\r\x1b[2K${bar} ${finished}/${e.total}${failed}  ETA ${eta}  ${what.slice(0, 60)}`);
+      this.out.write(`\r\x1b[2K${bar} ${finished}/${e.total}${failed}  ${Math.round(rate)}/min  ETA ${eta}  ${what.slice(0, 60)}`);
       this.drawn = true;
       if (e.row.status === 'failed') this.out.write('\n');
     } else {
