@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import Database from 'better-sqlite3';
 import type { Api } from '../../../src-main/api/index';
 import { createApi } from '../../../src-main/api/index';
 import type { BatchRowInfo, BatchSummary } from '../../../src-shared/contract';
@@ -104,6 +107,27 @@ test('cancel stops a running batch; resume finishes it with no duplicate rows or
   assert.equal(files.length, new Set(files).size);
   const again = await api.invoke('batch.resume', { id: created.batch.id }, {});
   assert.ok(!again.ok && again.error.code === 'CONFLICT' && /no rows left/.test(again.error.message), JSON.stringify(again));
+});
+
+test('a batch whose runner died (app closed, kill -9) shows as interrupted and resumes', { timeout: 120_000 }, async () => {
+  // Made as the CLI or a previous app session would leave it: running, held by a process now gone.
+  const { createBatch } = await import('../../../src-main/batch/plan');
+  const { batch } = createBatch(t.core.store, {
+    text: 'one\ntwo\nthree\n',
+    fileName: 'left.txt',
+    baseDir: t.dataDir,
+    options: { outDir: null, format: 'png', template: '{index}', steps: 2, model: path.join(fixtures, 'bundle-fixture') },
+    modelNameOf: () => 'fixture',
+  });
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+  const db = new Database(t.core.store.dbPath);
+  db.prepare(`UPDATE batch_jobs SET status = 'running', runner = ? WHERE id = ?`).run(`${os.hostname()}:${dead}:gone`, batch.id);
+  db.close();
+  const listed = (await call<{ batches: BatchSummary[] }>('batch.list')).batches.find((b) => b.id === batch.id)!;
+  assert.deepEqual([listed.state, listed.resumable, listed.jobId], ['interrupted', true, null]);
+  await call('batch.resume', { id: batch.id });
+  const done = await until(batch.id, (b) => b.state === 'done' && b.jobId === null);
+  assert.deepEqual([done.done, done.failed], [3, 0]);
 });
 
 test('bad input is refused with a clear error', async () => {
