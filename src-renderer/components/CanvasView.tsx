@@ -209,6 +209,7 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
     const c = cursor.current;
     if (c) {
       c.position(at);
+      c.visible(true);
       c.getLayer()?.batchDraw();
     }
     if (buffer.active && buffer.extend(at.x, at.y)) drawLive();
@@ -268,6 +269,11 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
         onMouseDown={onMouseDown}
         onMouseMove={onMouseMove}
         onWheel={onWheel}
+        onMouseLeave={() => {
+          // The brush outline follows the pointer only while it is over the canvas.
+          cursor.current?.visible(false);
+          cursor.current?.getLayer()?.batchDraw();
+        }}
       >
         {/* Crisp pixels when zoomed in (exact colours), smooth when shrunk. */}
         <Layer imageSmoothingEnabled={view.scale < 1} listening={false} name="image">
@@ -316,7 +322,7 @@ export const CanvasView = memo(function CanvasView(props: CanvasViewProps) {
           {!current && !previewImage && (
             <Text x={0} y={height / 2 - 6 * px} width={width} align="center" text="the next image appears here" fontSize={13 * px} fill="#7b8296" />
           )}
-          <Circle ref={cursor} radius={brushSize / 2} stroke="#ffffff" strokeWidth={px} opacity={current ? 0.8 : 0} />
+          <Circle ref={cursor} radius={brushSize / 2} stroke="#ffffff" strokeWidth={px} opacity={current ? 0.8 : 0} visible={false} />
         </Layer>
         {props.outpaint && <OutpaintHandles margins={props.outpaint} width={width} height={height} px={px} onChange={props.onOutpaint} />}
       </Stage>
