@@ -102,11 +102,16 @@ export function createBatch(store: Store, input: CreateBatchInput): CreatedBatch
     }
     return { line: row.line, params: params as unknown as Record<string, unknown>, outputPath };
   });
+  // The zip's name is chosen now too, so it never replaces a file that was there before the batch.
+  const zipName =
+    outDir !== null && options.zip
+      ? firstFreeName(`${path.basename(outDir) || 'batch'}.zip`, (c) => reserved.has(nameKey(c)) || (!options.overwrite && fs.existsSync(joinInside(outDir, c))))
+      : null;
   const batch = store.batches.create({
     source: path.basename(input.fileName),
     outDir,
     resumeKey: resumeKey(input.text, options),
-    params: { ...options, outDir, seed: base, listFormat: list.format, warnings: list.warnings },
+    params: { ...options, outDir, seed: base, listFormat: list.format, warnings: list.warnings, ...(zipName ? { zipName } : {}) },
     rows,
     createdAt: createdAt.getTime(),
   });

@@ -115,7 +115,8 @@ export function finishOutputs(store: Store, batch: BatchJob): { manifest: { json
   const written = writeManifest(batch.outDir, manifest);
   let zip: string | null = null;
   if (optionsOf(batch).zip && batch.status === 'done') {
-    zip = path.join(batch.outDir, `${path.basename(batch.outDir) || 'batch'}.zip`);
+    const zipName = (batch.params as { zipName?: string }).zipName ?? `${path.basename(batch.outDir) || 'batch'}.zip`;
+    zip = joinInside(batch.outDir, zipName);
     const files = manifest.items.filter((i) => i.file !== null);
     writeZip(zip, [
       ...files.map((i) => ({ name: i.file!, file: joinInside(batch.outDir!, i.file!) })),

@@ -223,8 +223,9 @@ test('JPEG and WebP with --zip; an existing file is never overwritten without --
   for (const format of ['jpeg', 'webp'] as const) {
     const out = path.join(tmp, `out-${format}`);
     fs.mkdirSync(out);
-    // A file of the user's in the way of row 1's name.
+    // Files of the user's in the way of row 1's name and (WebP) of the zip's.
     fs.writeFileSync(path.join(out, '1-a-cat-sleeping.' + (format === 'jpeg' ? 'jpg' : 'webp')), 'mine');
+    if (format === 'webp') fs.writeFileSync(path.join(out, 'out-webp.zip'), 'my zip');
     const r = cli([list, '--out', out, '--format', format, '--template', '{seed}-{prompt-slug}', '--zip', '--steps', '2', ...fixtureArgs(data)]);
     assert.equal(r.status, 0, r.stderr);
     const ext = format === 'jpeg' ? 'jpg' : 'webp';
@@ -236,7 +237,9 @@ test('JPEG and WebP with --zip; an existing file is never overwritten without --
     assert.equal(back.parameters!.prompt, 'unicode 猫 ü');
     assert.equal(back.parameters!.params['CFG scale'], '1.5');
     assert.equal(back.atelier!.seed, 3);
-    const zip = readZipEntries(fs.readFileSync(path.join(out, `out-${format}.zip`)));
+    const zipName = format === 'webp' ? 'out-webp-2.zip' : 'out-jpeg.zip';
+    if (format === 'webp') assert.equal(fs.readFileSync(path.join(out, 'out-webp.zip'), 'utf8'), 'my zip');
+    const zip = readZipEntries(fs.readFileSync(path.join(out, zipName)));
     assert.deepEqual(zip.map((e) => e.name).sort(), [...manifest.map((i) => i.file!), 'manifest.csv', 'manifest.json'].sort());
     for (const e of zip.filter((z) => z.method === 0)) assert.equal(createHash('sha256').update(e.data).digest('hex'), sha(path.join(out, e.name)));
   }
