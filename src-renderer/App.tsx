@@ -217,6 +217,10 @@ export function App() {
       const sameSize = !!src && src.width === image.width && src.height === image.height;
       canvasActions.placeResult(doc.history, { ...image, parentUrl: sameSize ? src.url : src ? null : image.parentUrl }, started.shift);
       setDraft((d) => (d.seedLocked ? d : { ...d, seed: item.seed }));
+      // The engine's words about what it changed in the request.
+      const said = job.result as { warnings?: unknown; notices?: unknown };
+      const lines = [said.warnings, said.notices].flatMap((l) => (Array.isArray(l) ? l.filter((x): x is string => typeof x === 'string') : []));
+      if (lines.length > 0) setNotice({ text: `${modeLabel[started.mode]}: ${lines.join(' · ')}` });
       setHistoryKey((k) => k + 1);
     }, (e: unknown) => setError(`The result could not be loaded: ${describeError(e)}`));
   }, [doc.history, imageFromItem]);

@@ -36,6 +36,11 @@ export function createHandlers(core: Core, imageJobs = new ImageJobs(core)): Han
   };
 }
 
+function textList(result: unknown, key: 'warnings' | 'notices'): string[] {
+  const list = (result as Record<string, unknown> | null)?.[key];
+  return Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string').slice(0, 20) : [];
+}
+
 export interface Api {
   invoke: Invoke;
   handlers: HandlerTable;
@@ -50,7 +55,9 @@ export function createApi(core: Core, options: FunnelOptions): Api {
   const handlers = createHandlers(core, imageJobs);
   const describeResult = (jobId: string, result: unknown) => {
     const generationIds = imageJobs.record(jobId, result);
-    return generationIds ? { generationIds } : undefined;
+    // What the engine changed about the request (a truncated prompt, a thresholded mask, an
+    // ignored negative prompt) travels with the ids, so the studio can say so.
+    return generationIds ? { generationIds, warnings: textList(result, 'warnings'), notices: textList(result, 'notices') } : undefined;
   };
   // Results are saved even when no window listens.
   const stopRecording = core.jobs.onEvent((event) => {

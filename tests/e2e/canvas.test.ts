@@ -265,8 +265,13 @@ test('undo and redo: results and strokes step back and forth; zoom is not an und
 });
 
 test('an instruction edit makes a child of the current image; compare and lineage show the chain', async () => {
+  await prompt().locator('textarea[name=negativePrompt]').fill('blurry');
   await runFromPrompt('Edit', 'make it night');
   editId = await waitForNewCurrent(inpaintId);
+  // The engine said what it did with the request: this model family has no negative prompt.
+  await page.getByTestId('notice').filter({ hasText: /Edit: .*negative prompts are not used/ }).waitFor();
+  await page.getByRole('button', { name: 'dismiss notice' }).click();
+  await prompt().locator('textarea[name=negativePrompt]').fill('');
   const edit = await historyItem(editId);
   assert.equal(edit.kind, 'edit');
   assert.equal(edit.prompt, 'make it night');
