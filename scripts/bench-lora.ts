@@ -1,4 +1,4 @@
-// `node --import tsx scripts/bench-lora.ts [--model DIR --steps N --rank N --batch N --images N --threads N]`
+// `node --import tsx scripts/bench-lora.ts [--model DIR --steps N --rank N --batch N --images N --threads N --condition own-codes|sampled]`
 // LoRA training speed: the TypeScript trainer (onnxruntime-node gradient graph + AdamW in TS) against
 // its PyTorch twin (modeling/lora/twin.py: autograd + torch.optim.AdamW) on the same CPU, the same
 // prepared data (the twin reads the TS run's cache), seed and settings; also how far the two loss
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '2' },
     images: { type: 'string', default: '8' },
     threads: { type: 'string', default: '1' },
+    condition: { type: 'string', default: 'own-codes' },
   },
 });
 const model = values.model ?? (existsSync(path.join(NANO, 'bundle.json')) ? NANO : FIXTURE);
@@ -41,7 +42,7 @@ try {
     writeFileSync(path.join(ds, `img${i}.txt`), `a flat colour card number ${i}`);
   }
   const runDir = path.join(dir, 'run');
-  const settings = { steps, rank: Number(values.rank), alpha: Number(values.rank), batch: Number(values.batch), warmupSteps: 3, learningRate: 1e-3, checkpointEvery: steps, sampleEvery: 0 };
+  const settings = { steps, rank: Number(values.rank), alpha: Number(values.rank), batch: Number(values.batch), warmupSteps: 3, learningRate: 1e-3, checkpointEvery: steps, sampleEvery: 0, condition: values.condition as 'own-codes' | 'sampled' };
   const t0 = performance.now();
   const ts = await runTraining({ bundleDir: model, datasetDir: ds, runDir, threads, settings });
   const tsTotal = (performance.now() - t0) / 1000;

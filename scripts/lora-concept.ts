@@ -34,6 +34,7 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '8' },
     threads: { type: 'string', default: '2' },
     keep: { type: 'string' },
+    condition: { type: 'string', default: 'own-codes' },
   },
 });
 const model = values.model ?? NANO;
@@ -80,7 +81,7 @@ try {
     runDir: path.join(work, 'run'),
     output: out,
     threads: Number(values.threads),
-    settings: { steps: Number(values.steps), rank: Number(values.rank), alpha: Number(values.rank), learningRate: Number(values.lr), trigger: values.trigger, batch: 2, sampleEvery: 0, checkpointEvery: 100 },
+    settings: { steps: Number(values.steps), rank: Number(values.rank), alpha: Number(values.rank), learningRate: Number(values.lr), trigger: values.trigger, batch: 2, sampleEvery: 0, checkpointEvery: 100, condition: values.condition as 'own-codes' | 'sampled' },
   });
   const trainSeconds = (performance.now() - t0) / 1000;
   const engine = await loadBundle(model, { executionProvider: 'cpu', threads: Number(values.threads) });
@@ -91,6 +92,7 @@ try {
       const prompt = `${values.trigger}, ${values.name} on a ${COLOURS[s % COLOURS.length]![0]} background`;
       const dist = async (weight: number) => {
         const g = await engine.textToImage({ prompt, seed: 100 + s, loras: [{ weights: lora, weight }] });
+        if (values.keep) writeFileSync(path.join(work, `gen-${100 + s}-w${weight}.png`), g.images[0]!.png);
         const x = await small(g.images[0]!.png);
         return Math.min(...train.map((t) => mse(x, t)));
       };
@@ -105,7 +107,7 @@ try {
       {
         model,
         concept: { emoji: values.emoji, name: values.name, images: Number(values.images), trigger: values.trigger },
-        training: { steps: r.step, seconds: Math.round(trainSeconds), loss_first: r.losses[0], loss_last: r.losses.at(-1), steps_per_second: r.stepsPerSecond },
+        training: { condition: values.condition, steps: r.step, seconds: Math.round(trainSeconds), loss_first: r.losses[0], loss_last: r.losses.at(-1), steps_per_second: r.stepsPerSecond },
         distance: 'mean squared RGB difference at 16x16 to the nearest training image (lower = closer)',
         weight0: mean(rows.map((x) => x.d0)),
         weight1: mean(rows.map((x) => x.d1)),

@@ -137,13 +137,16 @@ def run_dir_data(run_dir: Path, cfg: ModelConfig) -> tuple[np.ndarray, np.ndarra
 
     run = json.loads((run_dir / "run.json").read_text())
     items = run["items"]
+    # 'sampled' conditions: 4 AR samples per image, each one item, in this order (preprocess.ts).
+    variants = [f"\0sampled-{k}" for k in range(4)] if run["settings"].get("condition") == "sampled" else [""]
     x0, cond = [], []
     for it in items:
-        key = hashlib.sha256(f"atelier-lora-cache-v1\0{run['bundle']['hash']}\0{it['imageSha256']}\0{it['caption']}"
-                             .encode()).hexdigest()
-        t = load_file(str(run_dir / "cache" / f"{key}.safetensors"))
-        x0.append(t["x0"])
-        cond.append(t["cond"])
+        for v in variants:
+            key = hashlib.sha256(f"atelier-lora-cache-v1\0{run['bundle']['hash']}\0{it['imageSha256']}\0{it['caption']}{v}"
+                                 .encode()).hexdigest()
+            t = load_file(str(run_dir / "cache" / f"{key}.safetensors"))
+            x0.append(t["x0"])
+            cond.append(t["cond"])
     return np.stack(x0), np.stack(cond), run["settings"]
 
 

@@ -23,6 +23,8 @@ options (defaults in brackets):
   --sample "prompt"     sample prompt (repeatable), at step 0, every --sample-every and at the end
   --sample-every N      [${DEFAULT_SETTINGS.sampleEvery}]
   --checkpoint-every N  [${DEFAULT_SETTINGS.checkpointEvery}]   --keep N  checkpoints kept [${DEFAULT_SETTINGS.keepCheckpoints}]
+  --condition C         own-codes (the AR teacher-forced on each image's codes) or sampled
+                        (the AR's own samples for the caption, as at generation) [own-codes]
   --run-dir DIR         checkpoints, samples and cache [next to the output: NAME.lora-run/]
   --model DIR           model bundle (needs LoRA graphs) [resources/models/atelier-nano]
   --threads N           CPU threads
@@ -83,6 +85,7 @@ export async function trainLoraMain(argv: string[], log: (s: string) => void): P
       'checkpoint-every': { type: 'string' },
       keep: { type: 'string' },
       'run-dir': { type: 'string' },
+      condition: { type: 'string' },
       model: { type: 'string' },
       threads: { type: 'string' },
       quiet: { type: 'boolean' },
@@ -92,6 +95,7 @@ export async function trainLoraMain(argv: string[], log: (s: string) => void): P
   if (values.help) return log(USAGE);
   if (positionals.length !== 1) throw new CliUsageError(`train-lora takes one DATASET folder (got ${positionals.length})\n${USAGE}`);
   if (!values.output) throw new CliUsageError('train-lora needs -o OUT.safetensors');
+  if (values.condition !== undefined && values.condition !== 'own-codes' && values.condition !== 'sampled') throw new CliUsageError(`--condition must be own-codes or sampled (got '${values.condition}')`);
   if (values.schedule !== undefined && values.schedule !== 'cosine' && values.schedule !== 'constant') throw new CliUsageError(`--schedule must be cosine or constant (got '${values.schedule}')`);
   const settings: Partial<TrainSettings> = {
     steps: number(values.steps, 'steps', true),
@@ -107,6 +111,7 @@ export async function trainLoraMain(argv: string[], log: (s: string) => void): P
     sampleEvery: number(values['sample-every'], 'sample-every', true),
     checkpointEvery: number(values['checkpoint-every'], 'checkpoint-every', true),
     keepCheckpoints: number(values.keep, 'keep', true),
+    condition: values.condition as TrainSettings['condition'] | undefined,
   };
   const threads = number(values.threads, 'threads', true);
   const bundleDir = values.model ?? defaultModelDir();

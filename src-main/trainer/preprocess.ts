@@ -10,6 +10,8 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { Bundle } from '../engine/bundle';
 import { encodeCodes, encodeLatents } from '../engine/diffusion/vae';
+import { generateCodes } from '../engine/ar/decode';
+import { Rng } from '../engine/sampler/rng';
 import { rgbToPlanar } from '../engine/image/pixels';
 import { TensorLedger } from '../engine/runtime/ledger';
 import type { DatasetItem } from './dataset';
@@ -79,8 +81,44 @@ export async function captionCondition(bundle: Bundle, ledger: TensorLedger, cap
   }
 }
 
-function cacheKey(bundleHash: string, item: DatasetItem): string {
-  return createHash('sha256').update(`atelier-lora-cache-v1\0${bundleHash}\0${item.imageSha256}\0${item.caption}`).digest('hex');
+/**
+ * How the caption's condition is made:
+ * - 'own-codes' (default): the AR teacher-forced on the image's own codes (see the file comment).
+ * - 'sampled': the AR *samples* codes for the caption, as at generation time (bundle's sampling
+ *   defaults, seeds 0…variants−1), and each sample's hidden states become one training item. The DiT
+ *   LoRA then learns to paint the concept from whatever the untrained AR writes for the trigger
+ *   prompt — which is what it gets at generation time (measured in docs/lora.md, concept check).
+ */
+export type ConditionMode = 'own-codes' | 'sampled';
+export const SAMPLED_VARIANTS = 4;
+
+function cacheKey(bundleHash: string, item: DatasetItem, variant = ''): string {
+  return createHash('sha256').update(`atelier-lora-cache-v1\0${bundleHash}\0${item.imageSha256}\0${item.caption}${variant}`).digest('hex');
+}
+
+/** Conditions from AR samples of template(caption): one per seed 0…variants−1. */
+export async function sampledConditions(bundle: Bundle, ledger: TensorLedger, caption: string, variants: number): Promise<Float32Array[]> {
+  const m = bundle.manifest;
+  const tokenizer = await bundle.tokenizer();
+  const prompt = tokenizer.encodeTemplate('generate', caption).ids;
+  const ar = await generateCodes(m, bundle.sessions, ledger, {
+    prompts: Array.from({ length: variants }, () => prompt),
+    sampling: { temperature: m.sampling.temperature, topK: m.sampling.top_k, topP: m.sampling.top_p },
+    uniforms: Array.from({ length: variants }, (_, k) => new Rng(k, 0)),
+  });
+  const out: Float32Array[] = [];
+  for (const hidden of ar.hidden) {
+    const hiddenT = ledger.track(new ort.Tensor('float32', hidden, [1, m.condition.length, m.ar.hidden_size]));
+    let cond: Record<string, ort.Tensor> = {};
+    try {
+      cond = await bundle.sessions.run('connector', { hidden: hiddenT }, ledger);
+      out.push(Float32Array.from(cond['cond']!.data as Float32Array));
+    } finally {
+      ledger.dispose(hiddenT);
+      ledger.disposeAll(Object.values(cond));
+    }
+  }
+  return out;
 }
 
 /** Prepares every item, reading the cache where it has the item and writing it where not. */
@@ -88,38 +126,47 @@ export async function prepareItems(
   bundle: Bundle,
   items: readonly DatasetItem[],
   cacheDir: string,
-  opts: { signal?: AbortSignal; onItem?: (done: number, total: number) => void; io?: WriteIo } = {},
+  opts: { signal?: AbortSignal; onItem?: (done: number, total: number) => void; io?: WriteIo; condition?: ConditionMode } = {},
 ): Promise<PreparedItem[]> {
   mkdirSync(cacheDir, { recursive: true });
   const m = bundle.manifest;
   const ledger = new TensorLedger();
+  const mode = opts.condition ?? 'own-codes';
+  const variants = mode === 'sampled' ? SAMPLED_VARIANTS : 1;
+  const { channels: C, height: h, width: w } = m.latent;
   const out: PreparedItem[] = [];
+  let done = 0;
   for (const item of items) {
     opts.signal?.throwIfAborted();
-    const file = path.join(cacheDir, `${cacheKey(bundle.hash, item)}.safetensors`);
-    let prepared: PreparedItem | null = null;
-    try {
-      const cached = decodeSafetensors(readFileSync(file), file);
-      const x0 = cached.tensors.get('x0');
-      const cond = cached.tensors.get('cond');
-      if (x0 && cond) prepared = { name: item.name, x0: x0.data, cond: cond.data };
-    } catch {
-      // not cached yet (or unreadable: recompute)
+    const files = Array.from({ length: variants }, (_, k) => path.join(cacheDir, `${cacheKey(bundle.hash, item, mode === 'sampled' ? `\0sampled-${k}` : '')}.safetensors`));
+    let prepared: PreparedItem[] | null = [];
+    for (const file of files) {
+      try {
+        const cached = decodeSafetensors(readFileSync(file), file);
+        const x0 = cached.tensors.get('x0');
+        const cond = cached.tensors.get('cond');
+        if (!x0 || !cond) throw new Error('incomplete');
+        prepared.push({ name: item.name, x0: x0.data, cond: cond.data });
+      } catch {
+        prepared = null; // not cached yet (or unreadable): compute every variant again
+        break;
+      }
     }
     if (!prepared) {
       const pixels = await fitToModel(item.image, m.image.width, m.image.height);
       const x0 = await encodeLatents(m, bundle.sessions, ledger, pixels, 1);
-      const cond = await captionCondition(bundle, ledger, item.caption, pixels);
-      prepared = { name: item.name, x0, cond };
-      const { channels: C, height: h, width: w } = m.latent;
-      const bytes = encodeSafetensors([
-        ['x0', { shape: [C, h, w], data: x0 }],
-        ['cond', { shape: [m.condition.length, m.connector.out_dim], data: cond }],
-      ]);
-      writeFileAtomic(file, bytes, opts.io ?? realIo);
+      const conds = mode === 'sampled' ? await sampledConditions(bundle, ledger, item.caption, variants) : [await captionCondition(bundle, ledger, item.caption, pixels)];
+      prepared = conds.map((cond) => ({ name: item.name, x0, cond }));
+      conds.forEach((cond, k) => {
+        const bytes = encodeSafetensors([
+          ['x0', { shape: [C, h, w], data: x0 }],
+          ['cond', { shape: [m.condition.length, m.connector.out_dim], data: cond }],
+        ]);
+        writeFileAtomic(files[k]!, bytes, opts.io ?? realIo);
+      });
     }
-    out.push(prepared);
-    opts.onItem?.(out.length, items.length);
+    out.push(...prepared);
+    opts.onItem?.(++done, items.length);
   }
   return out;
 }

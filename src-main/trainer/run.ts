@@ -156,6 +156,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
     const data = await prepareItems(engine.bundle, dataset.items, path.join(opts.runDir, 'cache'), {
       signal: opts.signal,
       io,
+      condition: s.condition,
       onItem: (done, total) => hooks.onStage?.('prepare', done, total),
     });
 

@@ -31,6 +31,8 @@ export interface TrainSettings {
   /** DiT steps of the sample images (default: the bundle's). */
   sampleSteps?: number;
   minImages: number;
+  /** How captions become the DiT's condition (preprocess.ts): 'own-codes' (default) or 'sampled'. */
+  condition: 'own-codes' | 'sampled';
 }
 
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -52,6 +54,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   samplePrompts: [],
   sampleSeed: 1,
   minImages: 3,
+  condition: 'own-codes',
 };
 
 export class SettingsError extends Error {}
@@ -80,6 +83,7 @@ export function resolveSettings(partial: Partial<TrainSettings>, limits: { maxRa
   if (!(s.weightDecay >= 0 && s.weightDecay < 1)) problems.push(`weightDecay must be in [0, 1) (got ${s.weightDecay})`);
   if (!(s.maxGradNorm >= 0)) problems.push(`maxGradNorm must be ≥ 0 (got ${s.maxGradNorm})`);
   if (s.schedule !== 'cosine' && s.schedule !== 'constant') problems.push(`schedule must be cosine or constant (got ${String(s.schedule)})`);
+  if (s.condition !== 'own-codes' && s.condition !== 'sampled') problems.push(`condition must be own-codes or sampled (got ${String(s.condition)})`);
   if (s.batch % limits.graphBatch) problems.push(`batch must be a multiple of the training graph's batch (${limits.graphBatch})`);
   if (problems.length) throw new SettingsError(`invalid training settings: ${problems.join('; ')}`);
   return s;
@@ -87,7 +91,8 @@ export function resolveSettings(partial: Partial<TrainSettings>, limits: { maxRa
 
 /** What a resume must agree on: everything that changes the numbers (not sampling or checkpoint cadence). */
 export function settingsHash(s: TrainSettings, bundleHash: string): string {
-  const { rank, alpha, steps, batch, learningRate, warmupSteps, schedule, seed, condDropProb, weightDecay, maxGradNorm, trigger } = s;
-  const key = { rank, alpha, steps, batch, learningRate, warmupSteps, schedule, seed, condDropProb, weightDecay, maxGradNorm, trigger, bundleHash };
+  const { rank, alpha, steps, batch, learningRate, warmupSteps, schedule, seed, condDropProb, weightDecay, maxGradNorm, trigger, condition } = s;
+  // `condition` only joins the key when it is not the default, so runs from before it existed still resume.
+  const key = { rank, alpha, steps, batch, learningRate, warmupSteps, schedule, seed, condDropProb, weightDecay, maxGradNorm, trigger, bundleHash, ...(condition !== 'own-codes' ? { condition } : {}) };
   return createHash('sha256').update(JSON.stringify(key)).digest('hex');
 }
