@@ -437,6 +437,15 @@ test('a running image job is cancelled from the canvas (the shipped nano model, 
   await active.filter({ hasText: /image tokens \d+ \/ \d+|diffusion \d+ \/ \d+/ }).waitFor({ timeout: 60_000 });
   const job = page.getByTestId('job').filter({ hasText: 'image.generate' }).and(page.locator('[data-state=running]'));
   const jobId = await job.getAttribute('data-job-id');
+  // Responsive during real inference too (the engine runs in the core's worker; previews stream in).
+  await page.evaluate('window.__latency.key.length = 0');
+  const area = prompt().locator('textarea[name=prompt]');
+  await area.press('End');
+  await page.keyboard.type(' at noon', { delay: 20 });
+  const keys = ((await page.evaluate('window.__latency.key')) as number[]).sort((a, b) => a - b);
+  console.log(`key latency during a nano generation: ${JSON.stringify(keys.map(Math.round))} ms`);
+  assert.ok(keys.length >= 8 && keys[Math.floor(keys.length * 0.95)]! < 100, `key latency ${JSON.stringify(keys)}`);
+  assert.equal(await page.locator(`[data-job-id="${jobId}"]`).getAttribute('data-state'), 'running', 'still running after the typing');
   await page.screenshot({ path: join(shots, 'canvas-nano-running.png') });
   await active.getByRole('button', { name: 'Cancel job' }).click();
   await page.locator(`[data-job-id="${jobId}"][data-state=cancelled]`).waitFor();
