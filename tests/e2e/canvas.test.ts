@@ -441,10 +441,10 @@ test('a running image job is cancelled from the canvas (the shipped nano model, 
   await page.evaluate('window.__latency.key.length = 0');
   const area = prompt().locator('textarea[name=prompt]');
   await area.press('End');
-  await page.keyboard.type(' at noon', { delay: 20 });
+  await page.keyboard.type(' at noon, sunny day!', { delay: 20 });
   const keys = ((await page.evaluate('window.__latency.key')) as number[]).sort((a, b) => a - b);
   console.log(`key latency during a nano generation: ${JSON.stringify(keys.map(Math.round))} ms`);
-  assert.ok(keys.length >= 8 && keys[Math.floor(keys.length * 0.95)]! < 100, `key latency ${JSON.stringify(keys)}`);
+  assert.ok(keys.length >= 21 && keys[Math.floor(keys.length * 0.95)]! < 100, `95 % of keys within 100 ms: ${JSON.stringify(keys)}`);
   assert.equal(await page.locator(`[data-job-id="${jobId}"]`).getAttribute('data-state'), 'running', 'still running after the typing');
   await page.screenshot({ path: join(shots, 'canvas-nano-running.png') });
   await active.getByRole('button', { name: 'Cancel job' }).click();
