@@ -54,6 +54,7 @@ export function LoraWizard({ onClose }: { onClose: () => void }) {
   const [problems, setProblems] = useState<string[]>([]);
   const [settings, setSettings] = useState({ ...DEFAULTS });
   const [samplePrompt, setSamplePrompt] = useState('');
+  const [condition, setCondition] = useState<'own-codes' | 'sampled'>('own-codes');
   const [runs, setRuns] = useState<LoraRunInfo[]>([]);
   const [runId, setRunId] = useState<string | null>(null);
   const [detail, setDetail] = useState<LoraRunDetail | null>(null);
@@ -125,7 +126,7 @@ export function LoraWizard({ onClose }: { onClose: () => void }) {
           name,
           datasetDir: folder,
           model: model || undefined,
-          settings: { ...settings, trigger: trigger || undefined, samplePrompts: samplePrompt ? [samplePrompt] : [], checkpointEvery: Math.max(1, Math.min(50, settings.steps)) },
+          settings: { ...settings, condition, trigger: trigger || undefined, samplePrompts: samplePrompt ? [samplePrompt] : [], checkpointEvery: Math.max(1, Math.min(50, settings.steps)) },
         }),
       );
       setRunId(run.id);
@@ -219,6 +220,14 @@ export function LoraWizard({ onClose }: { onClose: () => void }) {
                 <small className="muted">{HELP[key]}</small>
               </label>
             ))}
+            <label title="How each caption becomes what the painter (DiT) is conditioned on.">
+              condition
+              <select value={condition} onChange={(e) => setCondition(e.target.value as 'own-codes' | 'sampled')} aria-label="condition">
+                <option value="own-codes">own codes: the image's own tokens, teacher-forced</option>
+                <option value="sampled">sampled: what the model writes for the caption</option>
+              </select>
+              <small className="muted">For a subject the model has never seen, "sampled" teaches it far better (measured in docs/lora.md): the LoRA learns from what the model actually writes for your trigger word.</small>
+            </label>
             <label>Sample prompt <input value={samplePrompt} onChange={(e) => setSamplePrompt(e.target.value)} placeholder={trigger ? `${trigger} on a table` : 'a prompt with your trigger word'} /></label>
             <button type="button" className="primary" disabled={busy || problems.length > 0 || !folder} onClick={() => void start()}>Start training</button>
             {problems.length > 0 && <p className="muted">The dataset still has problems: see the Dataset page.</p>}

@@ -30,6 +30,8 @@ export const LoraSettingsInput = z.strictObject({
   samplePrompts: z.array(z.string().max(500)).max(8).optional(),
   checkpointEvery: z.int().min(1).optional(),
   keepCheckpoints: z.int().min(1).max(100).optional(),
+  /** How captions become the DiT's condition: the AR on each image's own codes, or the AR's samples. */
+  condition: z.enum(['own-codes', 'sampled']).optional(),
 });
 export type LoraSettingsInput = z.infer<typeof LoraSettingsInput>;
 
