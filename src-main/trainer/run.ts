@@ -47,8 +47,6 @@ export interface TrainOptions {
   hooks?: TrainHooks;
   /** Test hook for disk writes (simulate a full disk). */
   io?: WriteIo;
-  /** Stop (as if killed) after this many updates in this process: tests of resume. */
-  stopAfter?: number;
 }
 
 export interface TrainResult {
@@ -260,9 +258,6 @@ export async function runTraining(opts: TrainOptions): Promise<TrainResult> {
       hooks.onStage?.('train', loop.step, s.steps);
       if (loop.step % s.checkpointEvery === 0 || loop.step === s.steps) saveCheckpoint();
       if (s.sampleEvery > 0 && loop.step % s.sampleEvery === 0 && loop.step !== s.steps) await samples();
-      if (opts.stopAfter !== undefined && stepsHere >= opts.stopAfter) {
-        return { status: 'cancelled', step: loop.step, losses: loop.losses, output: null, resumedFrom, checkpoints, stepsPerSecond, dataset: { count: data.length, hash: dataset.hash } };
-      }
     }
     const stepsPerSecond = stepsHere ? stepsHere / ((performance.now() - t0) / 1000) : 0;
     if (status === 'cancelled') {
