@@ -428,7 +428,7 @@ test('while a job runs the studio answers input within 100 ms; a queued and a ru
 const NANO = join(repo, 'resources', 'models', 'atelier-nano', 'bundle.json');
 test('a running image job is cancelled from the canvas (the shipped nano model, slow enough to catch)', { skip: !existsSync(NANO) && 'no shipped nano bundle in resources/models' }, async () => {
   await prompt().locator('select[name=model]').selectOption('atelier-nano');
-  await prompt().locator('input[name=steps]').fill('40');
+  await prompt().locator('input[name=steps]').fill('200'); // long enough to type and cancel while it runs
   const before = (await canvasState()).currentId;
   await runFromPrompt('Generate', 'a blue square on a white background');
   const active = page.getByTestId('active-job');
