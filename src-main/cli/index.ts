@@ -45,7 +45,7 @@ options:
   --model DIR      model bundle folder (default: resources/models/atelier-nano)
   --lora F[:W]     apply a LoRA file at weight W (default 1); repeatable
   --ep NAME        execution provider: auto (default), cpu, webgpu, cuda, dml, coreml
-  --threads N      CPU threads per graph (default: onnxruntime's choice)
+  --threads N      CPU threads per graph (default: min(4, CPU cores))
   --quiet          no progress bar`;
 
 const OPTIONS = {
