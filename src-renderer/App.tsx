@@ -8,7 +8,7 @@ import { AtelierEvent } from '../src-shared/contract';
 import { atelier, describeError, unwrap } from './api/client';
 import type { CanvasImage, CanvasRecord, ResultRecord } from './canvas/document';
 import { canvasActions, currentOf, resultsOf, strokesOf } from './canvas/document';
-import { invertMask, maskedCount, rasterise } from './canvas/mask-raster';
+import { MaskRaster, invertMask, maskedCount, rasterise } from './canvas/mask-raster';
 import { imageStroke } from './canvas/strokes';
 import type { Stroke } from './canvas/strokes';
 import { CanvasToolbar } from './components/CanvasToolbar';
@@ -100,7 +100,11 @@ export function App() {
   const strokes = useMemo(() => strokesOf(doc.records), [doc.records]);
   const results = useMemo(() => resultsOf(doc.records), [doc.records]);
   const maskSize = current ?? chosenModel?.image ?? { width: 512, height: 512 };
-  const masked = useMemo(() => (current ? maskedCount(rasterise(strokes, current.width, current.height)) : 0), [strokes, current]);
+  // Incremental: one new stroke rasterises only itself.
+  const width = current?.width ?? 0;
+  const height = current?.height ?? 0;
+  const raster = useMemo(() => (width > 0 && height > 0 ? new MaskRaster(width, height) : null), [width, height]);
+  const masked = useMemo(() => (raster ? maskedCount(raster.update(strokes)) : 0), [raster, strokes]);
 
   // Saved work comes back once its history items are known to exist (deleted ones are left out).
   const [restoring, setRestoring] = useState(true);
