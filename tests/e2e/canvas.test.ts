@@ -3,25 +3,17 @@
 // delete, reload, drop a PNG. The committed fixture bundle stands in for the shipped model (32×32
 // images, random weights). Expects the renderer build in out/renderer (`npm run test:e2e` builds it).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { RunningServer } from '../../src-main/server/index';
-import { startServer } from '../../src-main/server/index';
+import type { Studio } from './harness';
+import { FIXTURE_MODELS, repo, startStudio } from './harness';
 
-const repo = resolve(import.meta.dirname, '../..');
-const rendererDir = join(repo, 'out', 'renderer');
-const shots = join(repo, 'test-results');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-let root: string;
+let studio: Studio;
 let server: RunningServer;
-let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
 
 interface Pixels {
   w: number;
@@ -121,39 +113,15 @@ async function runFromPrompt(mode: string, text: string) {
 }
 
 before(async () => {
-  assert.ok(existsSync(join(rendererDir, 'index.html')), `no renderer build in ${rendererDir}: run npx electron-vite build first`);
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
-  mkdirSync(shots, { recursive: true });
-  root = mkdtempSync(join(tmpdir(), 'atelier-canvas-e2e-'));
-  server = await startServer({
-    dataDir: join(root, 'data'),
-    rendererDir,
-    port: 0,
-    modelRoots: [{ dir: join(repo, 'tests', 'fixtures'), origin: 'bundled' }, { dir: join(repo, 'resources', 'models'), origin: 'bundled' }],
-  });
-  context = await chromium.launchPersistentContext(join(root, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1400, height: 860 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-  });
+  studio = await startStudio({ name: 'canvas', modelRoots: [FIXTURE_MODELS, { dir: join(repo, 'resources', 'models'), origin: 'bundled' }] });
+  ({ server, page } = studio);
   await page.goto(server.url);
   await page.evaluate(PAGE_HELPERS);
   await prompt().locator('select[name=model]').selectOption('bundle-fixture');
   await prompt().locator('input[name=steps]').fill('3');
 });
 
-after(async () => {
-  await context?.close();
-  await server?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+after(() => studio?.close());
 
 let firstId = '';
 let inpaintId = '';
@@ -178,7 +146,7 @@ test('type a prompt and press Enter: the image appears on the canvas', async () 
     assert.deepEqual(shown.slice(0, 3), png.data.slice(i, i + 3), `pixel ${ix},${iy}`);
   }
   await page.getByTestId('history-item').filter({ hasText: 'a lighthouse on a cliff at dawn' }).waitFor();
-  await page.screenshot({ path: join(shots, 'canvas-generated.png') });
+  await studio.screenshot('canvas-generated');
 });
 
 test('paint a mask and inpaint: pixels outside the mask are unchanged, the mask stays for a retry', async () => {
@@ -196,7 +164,7 @@ test('paint a mask and inpaint: pixels outside the mask are unchanged, the mask 
   const painted = await canvasState();
   assert.equal(painted.strokes, 1, 'one stroke per pointer gesture');
   assert.ok(painted.masked > 50 && painted.masked < 400, `masked ${painted.masked} px`);
-  await page.screenshot({ path: join(shots, 'canvas-mask-painted.png') });
+  await studio.screenshot('canvas-mask-painted');
 
   await runFromPrompt('Inpaint', 'a red door');
   inpaintId = await waitForNewCurrent(firstId);
@@ -231,7 +199,7 @@ test('paint a mask and inpaint: pixels outside the mask are unchanged, the mask 
   const i = (28 * 32 + 28) * 4;
   assert.deepEqual(shown.slice(0, 3), before.data.slice(i, i + 3));
   assert.equal(now.strokes, 1, 'the mask is kept for a retry');
-  await page.screenshot({ path: join(shots, 'canvas-inpainted.png') });
+  await studio.screenshot('canvas-inpainted');
 });
 
 test('undo and redo: results and strokes step back and forth; zoom is not an undo step', async () => {
@@ -298,7 +266,7 @@ test('an instruction edit makes a child of the current image; compare and lineag
     }
   }
   assert.ok(checked > 5, `${checked} pixels told apart`);
-  await page.screenshot({ path: join(shots, 'canvas-compare.png') });
+  await studio.screenshot('canvas-compare');
   await page.getByRole('button', { name: 'Compare' }).click();
 
   // The lineage tree: generate → inpaint → edit.
@@ -307,7 +275,7 @@ test('an instruction edit makes a child of the current image; compare and lineag
   const nodes = page.getByTestId('lineage-node');
   await nodes.first().waitFor();
   assert.deepEqual(await nodes.evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { id: string } }).dataset.id)), [firstId, inpaintId, editId]);
-  await page.screenshot({ path: join(shots, 'canvas-lineage.png') });
+  await studio.screenshot('canvas-lineage');
   await page.getByTestId('lineage').getByRole('button', { name: 'close' }).click();
 });
 
@@ -328,7 +296,7 @@ test('outpaint grows the image into the box and keeps every old pixel', async ()
   assert.equal((await canvasState()).strokes, box.strokes, 'dragging a handle paints nothing');
   // … and the field sets it exactly.
   await right.fill('16');
-  await page.screenshot({ path: join(shots, 'canvas-outpaint-box.png') });
+  await studio.screenshot('canvas-outpaint-box');
   await runFromPrompt('Outpaint', 'more cliffs to the right');
   const id = await waitForNewCurrent(editId);
   const item = await historyItem(id);
@@ -342,7 +310,7 @@ test('outpaint grows the image into the box and keeps every old pixel', async ()
       assert.deepEqual(grown.data.slice(b, b + 3), source.data.slice(a, a + 3), `old pixel ${x},${y}`);
     }
   }
-  await page.screenshot({ path: join(shots, 'canvas-outpainted.png') });
+  await studio.screenshot('canvas-outpainted');
   // Back to the edit for the rest of the run.
   await page.getByTestId('canvas-status').click();
   await page.keyboard.press('Control+z');
@@ -405,7 +373,7 @@ test('while a job runs the studio answers input within 100 ms; a queued and a ru
   assert.ok(moves.p95 < 100, `95 % of pointer moves within ${moves.p95.toFixed(1)} ms`);
   assert.ok(keys.max < 250 && moves.max < 250, `no freeze (slowest: keys ${keys.max.toFixed(1)} ms, moves ${moves.max.toFixed(1)} ms)`);
   assert.equal((await canvasState()).strokes, 2, 'the stroke drawn during the job was committed');
-  await page.screenshot({ path: join(shots, 'canvas-job-running.png') });
+  await studio.screenshot('canvas-job-running');
 
   // Cancel the queued image job from the canvas, then the running one from the queue.
   const imageJob = page.getByTestId('job').filter({ hasText: 'image.generate' }).and(page.locator('[data-state=queued]'));
@@ -422,7 +390,7 @@ test('while a job runs the studio answers input within 100 ms; a queued and a ru
   const stateOf = (id: string | null) => states.data.jobs.find((j) => j.jobId === id)?.state;
   assert.equal(stateOf(imageJobId), 'cancelled');
   assert.equal(stateOf(started.data.jobId), 'cancelled');
-  await page.screenshot({ path: join(shots, 'canvas-jobs-cancelled.png') });
+  await studio.screenshot('canvas-jobs-cancelled');
 });
 
 const NANO = join(repo, 'resources', 'models', 'atelier-nano', 'bundle.json');
@@ -446,7 +414,7 @@ test('a running image job is cancelled from the canvas (the shipped nano model, 
   console.log(`key latency during a nano generation: ${JSON.stringify(keys.map(Math.round))} ms`);
   assert.ok(keys.length >= 21 && keys[Math.floor(keys.length * 0.95)]! < 100, `95 % of keys within 100 ms: ${JSON.stringify(keys)}`);
   assert.equal(await page.locator(`[data-job-id="${jobId}"]`).getAttribute('data-state'), 'running', 'still running after the typing');
-  await page.screenshot({ path: join(shots, 'canvas-nano-running.png') });
+  await studio.screenshot('canvas-nano-running');
   await active.getByRole('button', { name: 'Cancel job' }).click();
   await page.locator(`[data-job-id="${jobId}"][data-state=cancelled]`).waitFor();
   await page.waitForTimeout(300);
@@ -480,7 +448,7 @@ test('search finds the image; delete removes it and its file; a reload keeps the
   await history.getByRole('searchbox').fill('night');
   await history.getByTestId('history-item').filter({ hasText: 'make it night' }).waitFor();
   await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('[data-testid=history-item]').length === 1);
-  await page.screenshot({ path: join(shots, 'canvas-search.png') });
+  await studio.screenshot('canvas-search');
   const item = history.getByTestId('history-item').first();
   const url = outputUrl(await historyItem(editId));
   const withToken = { headers: { authorization: `Bearer ${server.token}` } };
@@ -511,7 +479,7 @@ test('search finds the image; delete removes it and its file; a reload keeps the
     const png = await pixels(outputUrl(await historyItem(id)));
     assert.ok(png.w >= 32 && png.h === 32);
   }
-  await page.screenshot({ path: join(shots, 'canvas-after-reload.png') });
+  await studio.screenshot('canvas-after-reload');
 });
 
 test('a dropped PNG opens on the canvas and its parameters can be reused', async () => {
@@ -531,7 +499,7 @@ test('a dropped PNG opens on the canvas and its parameters can be reused', async
   const s = await canvasState();
   assert.equal(s.currentId, '', 'a dropped file is not a history item');
   assert.equal(await page.getByTestId('canvas').getAttribute('data-current-url'), 'data:');
-  await page.screenshot({ path: join(shots, 'canvas-dropped.png') });
+  await studio.screenshot('canvas-dropped');
   await prompt().locator('textarea[name=prompt]').fill('something else');
   await notice.getByRole('button', { name: 'Reuse parameters' }).click();
   assert.equal(await prompt().locator('textarea[name=prompt]').inputValue(), 'a lighthouse on a cliff at dawn');
@@ -554,7 +522,7 @@ test('shortcuts: ? shows the help, brush keys change the tool and size', async (
   const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
   await help.waitFor();
   assert.match((await help.textContent()) ?? '', /Ctrl\+Z.*Undo/);
-  await page.screenshot({ path: join(shots, 'canvas-help.png') });
+  await studio.screenshot('canvas-help');
   await page.keyboard.press('Escape');
   await help.waitFor({ state: 'detached' });
   await page.keyboard.press('e');
@@ -604,7 +572,7 @@ test('mask tools: the eraser, a mask loaded from a file; pan and wheel zoom leav
   await page.getByTestId('mask-file').setInputFiles({ name: 'half.png', mimeType: 'image/png', buffer: maskPng });
   await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document.querySelector('[data-testid=canvas]')?.getAttribute('data-masked') === '512');
   assert.equal((await canvasState()).strokes, 1, 'a loaded mask replaces the strokes (one image stroke)');
-  await page.screenshot({ path: join(shots, 'canvas-mask-loaded.png') });
+  await studio.screenshot('canvas-mask-loaded');
   await page.getByRole('button', { name: 'Undo' }).click();
   assert.equal((await canvasState()).masked, erased.masked);
   const redo = page.getByRole('button', { name: 'Redo' });
@@ -656,10 +624,10 @@ test('a job that cannot start says why in words', async () => {
   await runFromPrompt('Edit', 'make it snow');
   const banner = page.getByTestId('error-banner');
   await banner.filter({ hasText: `Edit could not start: no history item ${inpaintId} to edit (NOT_FOUND)` }).waitFor();
-  await page.screenshot({ path: join(shots, 'canvas-error.png') });
+  await studio.screenshot('canvas-error');
   await page.getByRole('button', { name: 'dismiss error' }).click();
 });
 
 test('no errors in the page', () => {
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(studio.pageErrors, []);
 });

@@ -4,49 +4,26 @@
 // the same seed with and without the LoRA.
 // Expects the renderer build in out/renderer (`npm run test:e2e` builds first).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { RunningServer } from '../../src-main/server/index';
-import { startServer } from '../../src-main/server/index';
+import type { Studio } from './harness';
+import { startStudio, useCpu } from './harness';
 
-const repo = resolve(import.meta.dirname, '../..');
-const rendererDir = join(repo, 'out', 'renderer');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
+let studio: Studio;
 let root: string;
 let server: RunningServer;
-let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
 
 before(async () => {
-  assert.ok(existsSync(join(rendererDir, 'index.html')), `no renderer build in ${rendererDir}: run npx electron-vite build first`);
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
-  root = mkdtempSync(join(tmpdir(), 'atelier-e2e-lora-'));
-  server = await startServer({ dataDir: join(root, 'data'), rendererDir, port: 0, modelRoots: [{ dir: join(repo, 'tests', 'fixtures'), origin: 'bundled' }] });
-  context = await chromium.launchPersistentContext(join(root, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1400, height: 900 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-  });
+  studio = await startStudio({ name: 'lora', viewport: { width: 1400, height: 900 } });
+  ({ root, server, page } = studio);
 });
 
-after(async () => {
-  await context?.close();
-  await server?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+after(() => studio?.close());
 
 test('the LoRA wizard: dataset problems, caption edit, training with a live loss plot, try it', { timeout: 120_000 }, async () => {
   const ds = join(root, 'tiles');
@@ -56,7 +33,7 @@ test('the LoRA wizard: dataset problems, caption edit, training with a live loss
     if (i < 2) writeFileSync(join(ds, `t${i}.txt`), `a blue tile ${i}`);
   }
   await page.goto(server.url);
-  await page.evaluate(() => (globalThis as unknown as { atelier: { settings: { set(i: unknown): Promise<unknown> } } }).atelier.settings.set({ executionProvider: 'cpu', threads: 1 }));
+  await useCpu(page);
   await page.getByRole('button', { name: 'Train a LoRA' }).click();
   const wizard = page.getByTestId('lora-wizard');
   await wizard.getByRole('button', { name: 'Next' }).click();
@@ -91,5 +68,5 @@ test('the LoRA wizard: dataset problems, caption edit, training with a live loss
   await wizard.getByRole('button', { name: 'Generate' }).click();
   await wizard.getByRole('img', { name: 'with the LoRA' }).waitFor({ timeout: 30_000 });
   await wizard.getByRole('img', { name: 'without the LoRA' }).waitFor();
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(studio.pageErrors, []);
 });

@@ -1,26 +1,17 @@
 // End to end: browser mode in headless Debian Chromium, driven as a person would. Expects the
 // renderer build in out/renderer (`npx electron-vite build`; `npm run test:e2e` builds first).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import type { RunningServer } from '../../src-main/server/index';
-import { startServer } from '../../src-main/server/index';
 import { ROUTE_NAMES, domainsOf } from '../../src-shared/contract';
+import type { Studio } from './harness';
+import { startStudio } from './harness';
 
-const repo = resolve(import.meta.dirname, '../..');
-const rendererDir = join(repo, 'out', 'renderer');
-const shots = join(repo, 'test-results');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-let root: string;
+let studio: Studio;
 let server: RunningServer;
 let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
 
 // This file compiles without the DOM library; code run inside the page reaches its globals
 // through this narrow view.
@@ -33,34 +24,11 @@ interface PageGlobals {
 }
 
 before(async () => {
-  assert.ok(existsSync(join(rendererDir, 'index.html')), `no renderer build in ${rendererDir}: run npx electron-vite build first`);
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
-  mkdirSync(shots, { recursive: true });
-  root = mkdtempSync(join(tmpdir(), 'atelier-e2e-'));
-  // The committed fixture bundle (random weights, real ONNX graphs) stands in for the shipped model.
-  server = await startServer({ dataDir: join(root, 'data'), rendererDir, port: 0, modelRoots: [{ dir: join(repo, 'tests', 'fixtures'), origin: 'bundled' }] });
-  context = await chromium.launchPersistentContext(join(root, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1400, height: 860 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on('response', (response) => {
-    if (response.status() >= 400) pageErrors.push(`HTTP ${response.status()} for ${response.url()}`);
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-  });
+  studio = await startStudio({ name: 'studio', recordHttpErrors: true });
+  ({ server, context, page } = studio);
 });
 
-after(async () => {
-  await context?.close();
-  await server?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+after(() => studio?.close());
 
 test('the studio opens with its token, and window.atelier has the contract shape', async () => {
   await page.goto(server.url);
@@ -105,7 +73,7 @@ test('a setting is saved and read back after a reload', async () => {
   const body = (await response.json()) as { ok: true; data: { executionProvider: string; threads: number } };
   assert.equal(body.data.executionProvider, 'cpu');
   assert.equal(body.data.threads, 3);
-  await page.screenshot({ path: join(shots, 'studio-settings.png') });
+  await studio.screenshot('studio-settings');
 });
 
 test('a queued job shows its progress and preview, and is cancelled', async () => {
@@ -125,7 +93,7 @@ test('a queued job shows its progress and preview, and is cancelled', async () =
   assert.ok(bar.value >= 3 && bar.value < 100, `progress bar at ${bar.value}`);
   await job.getByTestId('job-preview').waitFor();
   assert.match((await job.getByTestId('job-preview').getAttribute('src')) ?? '', /^data:image\/png;base64,/);
-  await page.screenshot({ path: join(shots, 'studio-job-running.png') });
+  await studio.screenshot('studio-job-running');
 
   await job.getByRole('button', { name: 'Cancel' }).click();
   await job.and(page.locator('[data-state=cancelled]')).waitFor();
@@ -136,7 +104,7 @@ test('a queued job shows its progress and preview, and is cancelled', async () =
   // It really stopped: no more steps arrive.
   await page.waitForTimeout(500);
   assert.equal(Number((await job.getByTestId('job-progress').textContent())?.match(/(\d+) \/ 100/)?.[1]), stoppedAt);
-  await page.screenshot({ path: join(shots, 'studio-job-cancelled.png') });
+  await studio.screenshot('studio-job-cancelled');
 
   // The queue agrees.
   const listed = await page.evaluate(async () => {
@@ -170,7 +138,7 @@ test('Generate makes an image that lands on the stage and in history, served by 
   });
   // And the file is refused to anyone without the token.
   assert.equal((await fetch(`${server.origin}${src}`)).status, 401);
-  await page.screenshot({ path: join(shots, 'studio-generated.png') });
+  await studio.screenshot('studio-generated');
 });
 
 test('history: favourite, filter, delete (and the file goes with it)', async () => {
@@ -220,5 +188,5 @@ test('requests without the token are refused', async () => {
 });
 
 test('no errors in the page (CSP violations included)', () => {
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(studio.pageErrors, []);
 });
