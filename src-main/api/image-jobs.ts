@@ -2,12 +2,16 @@
 // a history item given as the source becomes its file and the parent of the result, a model id
 // becomes its bundle folder. On result: every image is written to the store (file durably first, then
 // its row) before the renderer hears of it, and the event carries the new history ids instead of bytes.
-import type { JobSubmission } from '../../src-shared/contract';
+// LoRAs named by the renderer (a finished run or a file in <dataDir>/loras/) become file paths for
+// the worker here, and the generation's params record them (`loras: [{ key, name, weight }]`).
+import type { JobSubmission, UsedLora } from '../../src-shared/contract';
 import { ApiError } from '../../src-shared/contract';
 import type { GenerationKind, NewGenerationImage } from '../store/types';
 import type { Core } from './core';
 import { readSettings } from './handlers/settings';
 import { findModelBundles } from './handlers/models';
+import { hasLoraGraphs } from './handlers/lora';
+import { resolveLoraChoice } from './loras';
 
 type ImageSubmission = Extract<JobSubmission, { kind: 'image.generate' | 'image.edit' | 'image.inpaint' | 'image.outpaint' }>;
 
@@ -48,6 +52,7 @@ interface PendingImageJob {
   submission: ImageSubmission;
   parentId: string | null;
   executionProvider: string;
+  loras: UsedLora[];
 }
 
 export class ImageJobs {
@@ -57,7 +62,7 @@ export class ImageJobs {
   constructor(private readonly core: Core) {}
 
   /** The params the worker gets for a validated submission. */
-  prepare(submission: ImageSubmission): { params: Record<string, unknown>; parentId: string | null; executionProvider: string } {
+  prepare(submission: ImageSubmission): { params: Record<string, unknown>; parentId: string | null; executionProvider: string; loras: UsedLora[] } {
     const settings = readSettings(this.core.store.settings);
     const params: Record<string, unknown> = { ...submission.params, executionProvider: settings.executionProvider };
     if (settings.threads > 0) params.threads = settings.threads;
@@ -67,6 +72,17 @@ export class ImageJobs {
       if (!bundle) throw new ApiError('NOT_FOUND', `no model bundle named ${submission.params.model}`);
       if (bundle.problem) throw new ApiError('UNAVAILABLE', bundle.problem);
       params.modelDir = bundle.dir;
+    }
+
+    const loras = (submission.params.loras ?? []).map((choice) => resolveLoraChoice(this.core.store, choice));
+    delete params.loras;
+    if (loras.length > 0) {
+      const dir = params.modelDir;
+      if (typeof dir === 'string' && !hasLoraGraphs(dir)) {
+        throw new ApiError('UNAVAILABLE', `the model ${submission.params.model} has no LoRA graphs, so it cannot use LoRAs: add them with python -m modeling.lora.export --bundle ${dir}`);
+      }
+      // The worker reads the files against the loaded model (a LoRA for another model is refused there).
+      params.loras = loras.map((l) => ({ file: l.file, weight: l.weight, name: l.used.name }));
     }
 
     let parentId: string | null = null;
@@ -79,11 +95,11 @@ export class ImageJobs {
       params.source = { path: this.core.store.assets.absolutePath(output.asset) };
       params.parentId = parentId;
     }
-    return { params, parentId, executionProvider: settings.executionProvider };
+    return { params, parentId, executionProvider: settings.executionProvider, loras: loras.map((l) => l.used) };
   }
 
-  remember(jobId: string, submission: ImageSubmission, parentId: string | null, executionProvider: string): void {
-    this.pending.set(jobId, { submission, parentId, executionProvider });
+  remember(jobId: string, submission: ImageSubmission, parentId: string | null, executionProvider: string, loras: UsedLora[] = []): void {
+    this.pending.set(jobId, { submission, parentId, executionProvider, loras });
   }
 
   forget(jobId: string): void {
@@ -125,6 +141,7 @@ export class ImageJobs {
           ...('strength' in p && p.strength !== undefined ? { strength: p.strength } : {}),
           ...(submission.kind === 'image.outpaint' ? { outpaint: { left: submission.params.left, top: submission.params.top, right: submission.params.right, bottom: submission.params.bottom } } : {}),
           executionProvider: result.executionProvider ?? job.executionProvider,
+          ...(job.loras.length > 0 ? { loras: job.loras } : {}),
           ...(image.metadata === undefined ? {} : { metadata: image.metadata }),
         },
         images: [{ role: 'output', data: image.png, width: image.width, height: image.height }, ...extras],

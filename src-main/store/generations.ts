@@ -235,6 +235,11 @@ export class Generations implements GenerationStore {
       where.push('g.id IN (SELECT gt.generation_id FROM generation_tags gt JOIN tags t ON t.id = gt.tag_id WHERE t.name = @tag)');
       args.tag = options.tag.trim();
     }
+    if (options.lora !== undefined) {
+      // A row without params.loras has no element to match; a malformed entry (not an object) is skipped.
+      where.push(`EXISTS (SELECT 1 FROM json_each(g.params, '$.loras') l WHERE json_extract(CASE WHEN l.type = 'object' THEN l.value END, '$.key') = @lora)`);
+      args.lora = options.lora;
+    }
     if (options.from !== undefined) {
       where.push('g.created_at >= @from');
       args.from = options.from;

@@ -113,6 +113,8 @@ export interface GenerationFilter {
   kind?: GenerationKind;
   status?: GenerationStatus;
   tag?: string;
+  /** Generations whose params.loras lists this LoRA key (`run:<id>` / `file:<path>`), at any weight. */
+  lora?: string;
   projectId?: string;
   /** Inclusive bounds on createdAt (ms). */
   from?: number;

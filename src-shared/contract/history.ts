@@ -58,6 +58,8 @@ export const HistoryQuery = z.strictObject({
   model: z.string().max(200).optional(),
   kind: GenerationKind.optional(),
   tag: Tag.optional(),
+  /** Only generations that used this LoRA (its key, `run:<id>` or `file:<path>`; any weight). */
+  lora: z.string().min(1).max(1100).optional(),
   /** Inclusive createdAt bounds (ms). */
   from: Timestamp.optional(),
   to: Timestamp.optional(),

@@ -1,6 +1,7 @@
 // `jobs` domain: work that runs in the worker (inference, diagnostics), and the events it emits.
 import { z } from 'zod';
 import { Id, NoInput, PngDataUrl, Seed, Timestamp } from './common';
+import { LoraChoices } from './lora';
 
 const Prompt = z.string().trim().min(1, 'the prompt is empty').max(4000);
 const NegativePrompt = z.string().max(4000);
@@ -24,6 +25,8 @@ export const GenerateParams = z.strictObject({
   steps: Steps,
   cfg: Cfg,
   model: ModelName.optional(),
+  /** LoRAs applied to the model (it needs LoRA graphs); weight 0 gives exactly the image without it. */
+  loras: LoraChoices.optional(),
 });
 
 /** An image given to an edit: a history item's output, or PNG bytes from the canvas. */

@@ -58,7 +58,73 @@ export const LoraRunDetail = z.strictObject({
 });
 export type LoraRunDetail = z.infer<typeof LoraRunDetail>;
 
+// --- LoRAs applied to image jobs (issue 6: the prompt panel's LoRAs with weights) -------------
+// The renderer names a LoRA, never a file anywhere on disk: either a finished training run known to
+// the store (`loraId`, its final lora.safetensors) or a file inside the data folder's LoRA area,
+// `<dataDir>/loras/`, given relative to it. The core resolves both and refuses anything else.
+
+/** The folder under the data folder where LoRA files can be dropped. */
+export const LORA_FOLDER = 'loras';
+
+/** A .safetensors file relative to `<dataDir>/loras/`: forward slashes, no `..`, not absolute. */
+export const LoraFilePath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p), 'a path inside the LoRA folder, not an absolute path')
+  .refine((p) => !p.includes('\\') && !p.includes('\0'), 'forward slashes only')
+  .refine((p) => p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'), 'the path must stay inside the LoRA folder')
+  .refine((p) => /\.safetensors$/i.test(p), 'a .safetensors file');
+
+/** How strongly a LoRA applies: 1 = as trained, 0 = off, negative pushes away from it. */
+export const LoraWeight = z.number().min(-2).max(2);
+
+export const LoraChoice = z.union([
+  z.strictObject({ loraId: Id, weight: LoraWeight }),
+  z.strictObject({ path: LoraFilePath, weight: LoraWeight }),
+]);
+export type LoraChoice = z.infer<typeof LoraChoice>;
+
+/** The LoRAs of an image job: at most 8, each named once. */
+export const LoraChoices = z
+  .array(LoraChoice)
+  .max(8)
+  .refine((list) => new Set(list.map(loraKey)).size === list.length, 'the same LoRA is listed twice');
+
+/** One string per LoRA (`run:<id>` or `file:<path>`): the history filter and the pickers use it. */
+export function loraKey(choice: { loraId: string } | { path: string }): string {
+  return 'loraId' in choice ? `run:${choice.loraId}` : `file:${choice.path}`;
+}
+
+/** The choice a key names (null for a key that is neither form). */
+export function loraChoiceFromKey(key: string, weight: number): LoraChoice | null {
+  if (key.startsWith('run:')) return { loraId: key.slice(4), weight };
+  if (key.startsWith('file:')) return { path: key.slice(5), weight };
+  return null;
+}
+
+/** What history records per LoRA used (in the generation's `params.loras`). */
+export const UsedLora = z.strictObject({ key: z.string(), name: z.string(), weight: z.number() });
+export type UsedLora = z.infer<typeof UsedLora>;
+
+export const AvailableLora = z.strictObject({
+  key: z.string(),
+  /** What the person sees: the run's project name, or the file's name. */
+  name: z.string(),
+  source: z.enum(['trained', 'file']),
+  loraId: Id.nullable(),
+  path: z.string().nullable(),
+  bytes: z.int().min(0),
+  modifiedAt: Timestamp,
+});
+export type AvailableLora = z.infer<typeof AvailableLora>;
+
 export const loraRoutes = {
+  /** LoRAs an image job can use: finished runs, then the files in `<dataDir>/loras/`. */
+  'lora.available': {
+    input: NoInput,
+    output: z.strictObject({ loras: z.array(AvailableLora), folder: z.string() }),
+  },
   'lora.inspect': {
     input: z.strictObject({ datasetDir: FolderPath, trigger: z.string().max(100).optional() }),
     output: z.strictObject({ items: z.array(LoraDatasetItemInfo), found: z.int().min(0), problems: z.array(z.string()) }),

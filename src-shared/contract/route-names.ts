@@ -32,6 +32,7 @@ export const ROUTE_NAMES = [
   'lora.run',
   'lora.cancel',
   'lora.try',
+  'lora.available',
 ] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 

@@ -96,7 +96,7 @@ export function jobsHandlers(jobs: JobQueueApi, imageJobs: ImageJobs) {
         if (isImageSubmission(submission)) {
           const prepared = imageJobs.prepare(submission);
           const jobId = jobs.submit(kind, prepared.params);
-          imageJobs.remember(jobId, submission, prepared.parentId, prepared.executionProvider);
+          imageJobs.remember(jobId, submission, prepared.parentId, prepared.executionProvider, prepared.loras);
           return { jobId };
         }
         return { jobId: jobs.submit(kind, submission.params) };

@@ -13,6 +13,7 @@ import { inspectDataset } from '../../trainer';
 import { writeFileAtomic } from '../../trainer/atomic-write';
 import type { TryLoraResult } from '../../jobs/handlers/train-lora';
 import type { Core } from '../core';
+import { listAvailableLoras, loraFolder, loraRunFile } from '../loras';
 import { findModelBundles } from './models';
 import { readSettings } from './settings';
 
@@ -23,7 +24,7 @@ async function thumb(file: string, size = 96): Promise<string> {
   return pngUrl(png);
 }
 
-function hasLoraGraphs(dir: string): boolean {
+export function hasLoraGraphs(dir: string): boolean {
   try {
     const m = JSON.parse(readFileSync(path.join(dir, 'bundle.json'), 'utf8')) as { lora?: unknown; graphs?: Record<string, unknown> };
     return Boolean(m.lora && m.graphs?.['dit_train_lora'] && m.graphs['dit_lora']);
@@ -39,11 +40,10 @@ export function loraHandlers(core: Core) {
     const job = jobId ? core.jobs.get(jobId) : undefined;
     return job && (job.status === 'queued' || job.status === 'running') ? jobId! : null;
   };
-  const runDir = (runId: string) => path.join(core.store.dataDir, 'lora-runs', runId);
   const info = (r: LoraRun): LoraRunInfo => {
     const jobId = liveJob(r.id);
     const project = core.store.projects.get(r.projectId);
-    const output = path.join(runDir(r.id), 'lora.safetensors');
+    const output = loraRunFile(core.store.dataDir, r.id);
     let status = r.status;
     if ((status === 'running' || status === 'pending') && !jobId) status = 'cancelled'; // interrupted: resumable
     return {
@@ -116,6 +116,7 @@ export function loraHandlers(core: Core) {
       jobOf.set(run.id, jobId);
       return { run: info(core.store.loraRuns.get(run.id)!) };
     },
+    'lora.available': () => ({ loras: listAvailableLoras(core.store), folder: loraFolder(core.store.dataDir) }),
     'lora.runs': () => ({ runs: core.store.loraRuns.list().map(info) }),
     'lora.run': ({ runId }: { runId: string }) => {
       const r = mustRun(runId);
@@ -138,7 +139,7 @@ export function loraHandlers(core: Core) {
     },
     'lora.try': async ({ runId, prompt, seed, weight }: { runId: string; prompt: string; seed: number; weight: number }) => {
       const r = mustRun(runId);
-      const file = path.join(runDir(runId), 'lora.safetensors');
+      const file = loraRunFile(core.store.dataDir, runId);
       if (!existsSync(file)) throw new ApiError('CONFLICT', 'this run has not finished: there is no LoRA to try yet');
       const jobId = core.jobs.submit('lora.try', { modelDir: r.baseModel, loraFile: file, prompt, seed, weight });
       const out = (await core.jobs.wait(jobId)) as TryLoraResult;

@@ -2,13 +2,14 @@
 // Params follow src-shared/contract/jobs.ts (GenerateParams, EditParams, InpaintParams); images come
 // as PNG data URLs, raw bytes, or file paths. The loaded engine is cached at module level between
 // jobs (the worker keeps this module loaded) and replaced when the model, provider or threads change.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { HandlerTable, JobContext } from '../types';
-import type { Engine, GenerateOptions, GenerationResult, PreviewEvent, ProgressEvent } from '../../engine';
+import type { AppliedLora, Engine, GenerateOptions, GenerationResult, LoraWeights, PreviewEvent, ProgressEvent } from '../../engine';
 import { isExecutionProvider, loadBundle } from '../../engine';
 import type { ExecutionProviderChoice } from '../../engine';
 import { defaultModelDir, HOW_TO_GET_DEFAULT_MODEL, modelsRoot } from '../../engine/models';
+import { readLoraFile } from '../../trainer/lora-file';
 
 /** An image given to a job: a PNG data URL, encoded bytes, or a path on disk. */
 export type JobImage = string | Uint8Array | { png: string } | { path: string } | { generationId: string };
@@ -31,6 +32,8 @@ export interface ImageJobParams {
   strength?: number;
   mask?: JobImage;
   parentId?: string;
+  /** LoRA files (resolved by the API: a run's output or a file in <dataDir>/loras/) and their weights. */
+  loras?: { file: string; weight: number; name?: string }[];
 }
 
 export interface ImageJobResult {
@@ -96,11 +99,32 @@ export async function releaseCachedEngine(): Promise<void> {
   if (old) await old.engine.then((e) => e.dispose()).catch(() => undefined);
 }
 
+// LoRA files read once per model and file version: moving a weight slider re-reads nothing, and the
+// engine keeps its session (a LoRA only changes the DiT's inputs).
+const loraCache = new Map<string, LoraWeights>();
+
+/** The job's LoRAs as the engine takes them; each is checked against the loaded model, even at weight 0. */
+export function jobLoras(engine: Engine, p: Pick<ImageJobParams, 'loras'>): AppliedLora[] | undefined {
+  if (!p.loras?.length) return undefined;
+  return p.loras.map(({ file, weight, name }) => {
+    const st = statSync(file, { throwIfNoEntry: false });
+    const key = JSON.stringify([engine.bundle.dir, engine.bundle.hash, file, st?.size, st?.mtimeMs]);
+    let weights = loraCache.get(key);
+    if (!weights) {
+      weights = readLoraFile(engine.manifest, file);
+      if (loraCache.size >= 16) loraCache.delete(loraCache.keys().next().value as string);
+      loraCache.set(key, weights);
+    }
+    return { weights, weight, name: name ?? path.basename(file, '.safetensors') };
+  });
+}
+
 const STAGE_LABEL: Record<ProgressEvent['stage'], string> = { encode: 'encoding image', ar: 'image tokens', dit: 'diffusion', decode: 'decoding' };
 
-function engineOptions(p: ImageJobParams, ctx: JobContext): GenerateOptions {
+function engineOptions(engine: Engine, p: ImageJobParams, ctx: JobContext): GenerateOptions {
   if (typeof p.prompt !== 'string') throw new Error('prompt must be a string');
   return {
+    loras: jobLoras(engine, p),
     prompt: p.prompt,
     seed: p.seed ?? undefined,
     steps: p.steps,
@@ -132,7 +156,7 @@ async function generate(params: unknown, ctx: JobContext): Promise<ImageJobResul
   const p = params as ImageJobParams;
   const engine = await engineFor(p);
   ctx.signal.throwIfAborted();
-  const result = await engine.textToImage(engineOptions(p, ctx));
+  const result = await engine.textToImage(engineOptions(engine, p, ctx));
   return finish(engine, result, p);
 }
 
@@ -141,7 +165,7 @@ async function edit(params: unknown, ctx: JobContext): Promise<ImageJobResult> {
   const image = resolveJobImage(p.source, 'the source image');
   const engine = await engineFor(p);
   ctx.signal.throwIfAborted();
-  const result = await engine.edit({ ...engineOptions(p, ctx), image, strength: p.strength });
+  const result = await engine.edit({ ...engineOptions(engine, p, ctx), image, strength: p.strength });
   return finish(engine, result, p);
 }
 
@@ -151,7 +175,7 @@ async function inpaint(params: unknown, ctx: JobContext): Promise<ImageJobResult
   const mask = resolveJobImage(p.mask, 'the mask');
   const engine = await engineFor(p);
   ctx.signal.throwIfAborted();
-  const result = await engine.inpaint({ ...engineOptions(p, ctx), image, mask, strength: p.strength });
+  const result = await engine.inpaint({ ...engineOptions(engine, p, ctx), image, mask, strength: p.strength });
   return finish(engine, result, p);
 }
 
@@ -160,7 +184,7 @@ async function outpaint(params: unknown, ctx: JobContext): Promise<ImageJobResul
   const image = resolveJobImage(p.source, 'the source image');
   const engine = await engineFor(p);
   ctx.signal.throwIfAborted();
-  const result = await engine.outpaint({ ...engineOptions(p, ctx), image, left: p.left, top: p.top, right: p.right, bottom: p.bottom });
+  const result = await engine.outpaint({ ...engineOptions(engine, p, ctx), image, left: p.left, top: p.top, right: p.right, bottom: p.bottom });
   return finish(engine, result, p);
 }
 

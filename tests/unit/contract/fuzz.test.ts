@@ -45,8 +45,15 @@ const generateParams = (prefix: Path): Field[] => [
   { path: [...prefix, 'steps'], required: true, bad: intOutside(1, 200) },
   { path: [...prefix, 'cfg'], required: true, bad: numberOutside(0, 30) },
   { path: [...prefix, 'model'], required: false, bad: fc.oneof(fc.constant(''), tooLong(200)) },
+  { path: [...prefix, 'loras'], required: false },
+  { path: [...prefix, 'loras', 0, 'path'], required: true, bad: fc.constantFrom('/etc/passwd.safetensors', '../up.safetensors', 'a/../../b.safetensors', 'C:/x.safetensors', 'a\\b.safetensors', 'style.bin', '', 'a//b.safetensors') },
+  { path: [...prefix, 'loras', 0, 'weight'], required: true, bad: numberOutside(-2, 2) },
+  { path: [...prefix, 'loras', 1, 'loraId'], required: true, bad: notUuid },
 ];
-const generateValid = { prompt: 'a fox', negativePrompt: 'blur', seed: 3, steps: 20, cfg: 4, model: 'atelier-nano' };
+const generateValid = {
+  prompt: 'a fox', negativePrompt: 'blur', seed: 3, steps: 20, cfg: 4, model: 'atelier-nano',
+  loras: [{ path: 'styles/ink.safetensors', weight: 0.8 }, { loraId: UUID, weight: -0.5 }],
+};
 
 const samples: Record<RouteName, RouteSample | 'no-input'> = {
   'app.info': 'no-input',
@@ -75,8 +82,9 @@ const samples: Record<RouteName, RouteSample | 'no-input'> = {
   'jobs.cancel': { valid: { jobId: 'job-1' }, fields: [{ path: ['jobId'], required: true, bad: fc.oneof(fc.constant(''), tooLong(200)) }] },
   'jobs.list': 'no-input',
   'history.list': {
-    valid: { text: 'fox', favourite: true, model: 'atelier-nano', kind: 't2i', tag: 'sea', from: 0, to: 10, limit: 5, cursor: null },
+    valid: { text: 'fox', favourite: true, model: 'atelier-nano', kind: 't2i', tag: 'sea', lora: 'file:ink.safetensors', from: 0, to: 10, limit: 5, cursor: null },
     fields: [
+      { path: ['lora'], required: false, bad: fc.oneof(fc.constant(''), tooLong(1100)) },
       { path: ['text'], required: false, bad: tooLong(500) },
       { path: ['favourite'], required: false },
       { path: ['model'], required: false, bad: tooLong(200) },
@@ -179,6 +187,7 @@ const samples: Record<RouteName, RouteSample | 'no-input'> = {
     ],
   },
   'lora.runs': 'no-input',
+  'lora.available': 'no-input',
   'lora.run': { valid: { runId: UUID }, fields: [{ path: ['runId'], required: true, bad: notUuid }] },
   'lora.cancel': { valid: { runId: UUID }, fields: [{ path: ['runId'], required: true, bad: notUuid }] },
   'lora.try': {
