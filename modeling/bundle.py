@@ -5,7 +5,8 @@
     bundle.graph_path("dit")
 
 Checks: bundle.json parses and has the right format/version; every listed file exists with the recorded size
-and sha256; every graph's file is listed; every graph's ONNX inputs/outputs have the names bundle.json gives.
+and sha256; every graph's file is listed; every graph's ONNX inputs/outputs have the names bundle.json gives;
+every external-data file a graph reads (e.g. the shared `dit_lora.weights`) is listed, so the hashes cover it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def external_data_files(model) -> set[str]:
+    """The `location`s (relative to the model file) of an ONNX model's external-data initializers."""
+    import onnx
+
+    out = set()
+    for init in model.graph.initializer:
+        if init.data_location == onnx.TensorProto.EXTERNAL:
+            out.update(e.value for e in init.external_data if e.key == "location")
+    return out
 
 
 def load_bundle(root: str | Path, check_graphs: bool = True) -> Bundle:
@@ -89,4 +101,9 @@ def load_bundle(root: str | Path, check_graphs: bool = True) -> Bundle:
             if got_in != want_in or got_out != want_out:
                 raise BundleError(f"{path}: graph I/O {got_in} -> {got_out} does not match bundle.json "
                                   f"{want_in} -> {want_out}")
+            for location in sorted(external_data_files(model)):
+                rel = (Path(g["file"]).parent / location).as_posix()
+                if rel not in listed:
+                    raise BundleError(f"{path}: graph {role!r} reads external data from {rel!r}, which is not "
+                                      "listed in bundle.json files (so its size and sha256 are not checked)")
     return Bundle(root=root, meta=meta)

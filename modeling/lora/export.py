@@ -17,6 +17,12 @@ lacks `_framework_apis.torch_2_11`). The inference graph uses the TorchScript ex
 
 Without --checkpoint the DiT is rebuilt from the bundle's own dit.onnx (modeling/lora/weights.py) and checked
 against it, so any bundle can get LoRA graphs.
+
+The plain `dit.onnx` is rewritten too: its large initializers move into `dit_lora.weights` beside the LoRA
+graphs' (same bytes, so the same ranges), so the DiT weights are stored once. Measured on atelier-nano
+(2026-11-26): the LoRA graphs cost +17.8 MB when dit.onnx kept its own copy, +1.0 MB this way. dit.onnx then
+reads external data: open it from its path. Running the export again on such a bundle is fine (dit.onnx is
+loaded with its external data before the weights file is rewritten).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import time
 import warnings
 from pathlib import Path
@@ -197,8 +204,11 @@ def add_lora_graphs(bundle_dir: str | Path, dit=None, batch: int = 1, max_rank: 
     root = Path(bundle_dir)
     meta = json.loads((root / "bundle.json").read_text())
     cfg = ModelConfig.from_dict(meta["config"])
+    dit_path = root / meta["graphs"]["dit"]["file"]
+    if dit_path.parent != root:
+        raise ValueError(f"{dit_path}: the dit graph must sit in the bundle folder to share its weights file")
     if dit is None:
-        dit = dit_from_onnx(root / meta["graphs"]["dit"]["file"], cfg)
+        dit = dit_from_onnx(dit_path, cfg)
     targets = lora_targets(dit)
     io = lora_io(cfg, targets, batch, max_rank)
     train_path, infer_path, weights_path = (root / f"{TRAIN_ROLE}.onnx", root / f"{INFER_ROLE}.onnx",
@@ -210,14 +220,19 @@ def add_lora_graphs(bundle_dir: str | Path, dit=None, batch: int = 1, max_rank: 
     t0 = time.perf_counter()
     infer = export_infer_graph(copy.deepcopy(dit), cfg, infer_path)
     log(f"exported {INFER_ROLE}.onnx in {time.perf_counter() - t0:.2f}s")
-    stats = share_weights([infer, train], weights_path)
+    # The plain DiT goes first, so its tensors keep dit.onnx's layout and the LoRA graphs point into them.
+    plain = onnx.load(str(dit_path))  # with its external data when an earlier run already shared it
+    stats = share_weights([plain, infer, train], _staged(weights_path), location=weights_path.name)
     log(f"shared weights: {stats}")
-    onnx.save(infer, str(infer_path))
-    onnx.save(train, str(train_path))
+    # Every file is written beside its final name and renamed at the end (the graphs only make sense together).
+    for model, path in ((plain, dit_path), (infer, infer_path), (train, train_path)):
+        onnx.save(model, str(_staged(path)))
+    for path in (weights_path, dit_path, infer_path, train_path):
+        os.replace(_staged(path), path)
     for role in (INFER_ROLE, TRAIN_ROLE):
         meta["graphs"][role] = {"file": f"{role}.onnx", **io[role]}
     meta["lora"] = lora_meta(targets, batch, max_rank)
-    ours = (infer_path.name, train_path.name, weights_path.name)
+    ours = (dit_path.name, infer_path.name, train_path.name, weights_path.name)
     files = [f for f in meta["files"] if f["path"] not in ours]
     for name in ours:
         p = root / name
@@ -225,6 +240,10 @@ def add_lora_graphs(bundle_dir: str | Path, dit=None, batch: int = 1, max_rank: 
     meta["files"] = files
     (root / "bundle.json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
+
+
+def _staged(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
 
 
 def main(argv=None):

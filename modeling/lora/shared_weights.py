@@ -4,8 +4,10 @@ Each exported graph embeds the whole DiT as constants, and the gradient graph em
 (W for the forward and Wᵀ for the backward). Measured on the fixture: dit_lora 550 kB + dit_train_lora
 1,141 kB, where the DiT itself is ~500 kB. Here every large float tensor is written once to
 `dit_lora.weights` (ONNX external data: location/offset/length), identical tensors share one range, and a
-tensor that is the transpose of a stored one becomes a Transpose node over it. onnxruntime resolves the
-location relative to the model file, so the graphs must be opened from their path (not from a buffer).
+tensor that is the transpose of a stored one becomes a Transpose node over it. The bundle's plain dit.onnx is
+passed first (modeling/lora/export.py), so the whole DiT is stored once for all three graphs. onnxruntime
+resolves the location relative to the model file, so the graphs must be opened from their path (not from a
+buffer).
 """
 
 from __future__ import annotations
@@ -35,12 +37,14 @@ def _point(init: onnx.TensorProto, location: str, offset: int, length: int) -> N
         e.key, e.value = k, v
 
 
-def share_weights(models: list[onnx.ModelProto], weights_path: Path) -> dict:
-    """Rewrite `models` in place to read their large float initializers from `weights_path`; write it."""
+def share_weights(models: list[onnx.ModelProto], weights_path: Path, location: str | None = None) -> dict:
+    """Rewrite `models` in place to read their large float initializers from one file; write it to
+    `weights_path`. The models name it `location` (default: weights_path's name), relative to their folder.
+    Initializers already pointing at external data must have been loaded (onnx.load does by default)."""
     store: dict[str, tuple[int, int]] = {}
     blob = bytearray()
     stats = {"tensors": 0, "shared": 0, "transposed": 0}
-    location = weights_path.name
+    location = location or weights_path.name
     for model in models:
         transposes = []
         for init in model.graph.initializer:

@@ -127,3 +127,31 @@ test('an explicit execution provider that cannot start is an error; auto falls b
   await auto.dispose();
   await assert.rejects(Bundle.open(FIXTURE_BUNDLE, { threads: 0 }).then((b) => b.sessions.session('connector')), /threads must be an integer ≥ 1/);
 });
+
+test('with LoRA graphs, dit.onnx reads the shared weights file; verification covers that file', async () => {
+  // The fixture's dit.onnx holds only the graph: its weights are in dit_lora.weights (docs/bundle-spec.md).
+  const listed = JSON.parse(readFileSync(path.join(FIXTURE_BUNDLE, 'bundle.json'), 'utf8')) as { files: { path: string; bytes: number }[] };
+  const bytes = (p: string) => listed.files.find((f) => f.path === p)!.bytes;
+  assert.ok(bytes('dit.onnx') < bytes('dit_lora.weights') / 2, 'dit.onnx carries no second copy of the weights');
+  const corrupt = tempBundle();
+  try {
+    const file = path.join(corrupt.dir, 'dit_lora.weights');
+    const data = readFileSync(file);
+    data[data.length >> 1] = data[data.length >> 1]! ^ 0x01;
+    writeFileSync(file, data);
+    await assert.rejects(loadBundle(corrupt.dir), (e: Error) => e instanceof BundleError && /'dit_lora.weights' is corrupted: sha256/.test(e.message));
+    rmSync(file);
+    await assert.rejects(loadBundle(corrupt.dir, { verify: 'size' }), /'dit_lora.weights' is missing/);
+  } finally {
+    corrupt.cleanup();
+  }
+  const unlisted = tempBundle();
+  try {
+    const j = JSON.parse(readFileSync(path.join(unlisted.dir, 'bundle.json'), 'utf8')) as { files: { path: string }[] };
+    j.files = j.files.filter((f) => f.path !== 'dit_lora.weights');
+    writeFileSync(path.join(unlisted.dir, 'bundle.json'), JSON.stringify(j));
+    await assert.rejects(loadBundle(unlisted.dir), /'dit_lora.weights' is used by bundle.json but not listed in files\[\]/);
+  } finally {
+    unlisted.cleanup();
+  }
+});

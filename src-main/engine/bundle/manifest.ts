@@ -31,6 +31,8 @@ export const GRAPH_ROLES = [
 /** Optional roles: present only in bundles that carry LoRA graphs (docs/bundle-spec.md, issue 7). */
 export const LORA_GRAPH_ROLE = 'dit_lora';
 export type GraphRole = (typeof GRAPH_ROLES)[number] | typeof LORA_GRAPH_ROLE;
+/** With LoRA graphs, the DiT weights of dit, dit_lora and dit_train_lora: ONNX external data beside them. */
+export const LORA_WEIGHTS_FILE = 'dit_lora.weights';
 
 const loraSpec = z.object({
   network: z.literal('lora'),

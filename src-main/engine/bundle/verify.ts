@@ -1,12 +1,12 @@
 // File integrity: every file listed in bundle.json must exist with the recorded size and sha256, and
-// every file the manifest refers to (graphs, tokenizer) must be listed. Sizes are checked for all
+// every file the manifest refers to (graphs, tokenizer, the LoRA weights file) must be listed. Sizes are checked for all
 // files before any hashing so a truncated download is reported at once.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleManifest } from './manifest';
-import { BundleError } from './manifest';
+import { BundleError, LORA_WEIGHTS_FILE } from './manifest';
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -31,7 +31,9 @@ export interface VerifyOptions {
 
 export async function verifyBundleFiles(dir: string, m: BundleManifest, opts: VerifyOptions = {}): Promise<void> {
   const listed = new Map(m.files.map((f) => [path.normalize(f.path), f]));
-  const referenced = [m.tokenizer.file, ...Object.values(m.graphs).map((g) => g.file)];
+  // A bundle with LoRA graphs has its graphs (dit.onnx included) read the DiT weights from one external-data
+  // file (docs/bundle-spec.md, "External data"): it must be listed so its size and sha256 are checked too.
+  const referenced = [m.tokenizer.file, ...Object.values(m.graphs).map((g) => g.file), ...(m.lora ? [LORA_WEIGHTS_FILE] : [])];
   for (const ref of referenced) {
     if (!listed.has(path.normalize(ref))) throw new BundleError(`'${ref}' is used by bundle.json but not listed in files[]`);
   }
