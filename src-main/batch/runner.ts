@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BatchJob, BatchRow, RowResult, Store } from '../store';
-import { fsyncDirectory } from '../store/files';
+import { fsyncDirectory } from '../fs/durable';
 import type { EmbeddedText, ExportFormat } from '../export/encode';
 import { embeddedTextOf, encodeForExport, MIME } from '../export/encode';
 import { removeStaleTempFiles, writeFileAtomicAsync } from '../export/files';

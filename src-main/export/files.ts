@@ -1,10 +1,10 @@
 // Writing export files so that a crash never leaves a half-written file under a real name: bytes go
 // to a temp file in the same folder (named with the writer's pid), which is fsync'd, renamed onto the
-// final name, and the folder fsync'd. Temp files of writers that died are removed on the next run.
-import { randomBytes } from 'node:crypto';
+// final name, and the folder fsync'd (../fs/durable). Temp files of writers that died are removed on
+// the next run.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureDirectoryDurably, fsyncDirectory } from '../store/files';
+import { tempWriterIsGone, writeThroughTemp, writeThroughTempAsync } from '../fs/durable';
 
 export const TEMP_PREFIX = '.atelier-tmp-';
 
@@ -14,35 +14,7 @@ export function isTempName(name: string): boolean {
 
 /** Writes `data` to `file` atomically and durably, replacing what is there. */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const dir = path.dirname(file);
-  ensureDirectoryDurably(dir);
-  const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const fd = fs.openSync(temp, 'wx');
-  try {
-    try {
-      let offset = 0;
-      while (offset < bytes.byteLength) offset += fs.writeSync(fd, bytes, offset, bytes.byteLength - offset);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, file);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-  fsyncDirectory(dir);
-}
-
-function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  writeThroughTemp(file, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, TEMP_PREFIX);
 }
 
 /** Removes temp files left under `root` (recursively) by writers that are no longer running. */
@@ -59,8 +31,7 @@ export function removeStaleTempFiles(root: string): string[] {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory() && depth < 8) walk(full, depth + 1);
       else if (entry.isFile() && isTempName(entry.name)) {
-        const pid = Number(entry.name.slice(TEMP_PREFIX.length).split('-')[0]);
-        if (Number.isInteger(pid) && pid > 0 && processIsAlive(pid)) continue;
+        if (!tempWriterIsGone(entry.name, TEMP_PREFIX)) continue;
         fs.rmSync(full, { force: true });
         removed.push(full);
       }
@@ -96,22 +67,6 @@ export function nameKey(relativePath: string): string {
  * engine busy while the previous image is saved. With `syncDir: false` the caller fsyncs the folder
  * itself (once for many files) before it records the files as written.
  */
-export async function writeFileAtomicAsync(file: string, data: Uint8Array, options: { syncDir?: boolean } = {}): Promise<void> {
-  const dir = path.dirname(file);
-  ensureDirectoryDurably(dir);
-  const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
-  const handle = await fs.promises.open(temp, 'wx');
-  try {
-    try {
-      await handle.writeFile(data);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await fs.promises.rename(temp, file);
-  } catch (error) {
-    await fs.promises.rm(temp, { force: true });
-    throw error;
-  }
-  if (options.syncDir !== false) fsyncDirectory(dir);
+export function writeFileAtomicAsync(file: string, data: Uint8Array, options: { syncDir?: boolean } = {}): Promise<void> {
+  return writeThroughTempAsync(file, data, TEMP_PREFIX, options);
 }

@@ -10,7 +10,7 @@ import { formatA1111 } from '../engine';
 import type { EmbeddedText, ExportFormat } from './encode';
 import { embeddedTextOf, encodeForExport, EXTENSION } from './encode';
 import { firstFreeName, nameKey, writeFileAtomicAsync } from './files';
-import { fsyncDirectory } from '../store/files';
+import { fsyncDirectory } from '../fs/durable';
 import type { ManifestItem } from './manifest';
 import { makeManifest, writeManifest } from './manifest';
 import { joinInside } from './sanitize';

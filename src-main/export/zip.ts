@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { fsyncDirectory } from '../store/files';
+import { fsyncDirectory } from '../fs/durable';
 import { TEMP_PREFIX } from './files';
 
 export interface ZipEntry {

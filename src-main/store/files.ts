@@ -1,10 +1,11 @@
 // Content-addressed image files under <dataDir>/images/ab/cdef… (sha256, first two hex digits as
-// the folder). A file becomes visible under its final name only complete and on disk: bytes go to
-// a temp file in the same folder, which is fsync'd, renamed over the final name and the folder
-// fsync'd. Temp names carry the writer's pid so a later open can tell abandoned ones apart.
-import { createHash, randomBytes } from 'node:crypto';
+// the folder). A file becomes visible under its final name only complete and on disk (the durable
+// write of ../fs/durable: temp file → fsync → rename → fsync the folder). Temp names carry the
+// writer's pid so a later open can tell abandoned ones apart.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { tempWriterIsGone, writeThroughTemp } from '../fs/durable';
 
 export const IMAGES_FOLDER = 'images';
 const TEMP_PREFIX = '.tmp-';
@@ -28,38 +29,6 @@ export function relativeAssetPath(sha256: string, mime: string): string {
   return `${IMAGES_FOLDER}/${sha256.slice(0, 2)}/${sha256.slice(2)}${extensionFor(mime)}`;
 }
 
-export function fsyncDirectory(dir: string): void {
-  let fd: number;
-  try {
-    fd = fs.openSync(dir, 'r');
-  } catch (error) {
-    // Windows cannot open folders; NTFS metadata is journaled, so there is nothing to do.
-    if (process.platform === 'win32') return;
-    throw error;
-  }
-  try {
-    fs.fsyncSync(fd);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw error;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** mkdir -p that also makes each new folder's entry durable in its parent. */
-export function ensureDirectoryDurably(dir: string): void {
-  if (fs.existsSync(dir)) return;
-  const parent = path.dirname(dir);
-  if (parent !== dir) ensureDirectoryDurably(parent);
-  try {
-    fs.mkdirSync(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  fsyncDirectory(parent);
-}
-
 function fileHasContent(file: string, data: Uint8Array, sha256: string): boolean {
   let stat: fs.Stats;
   try {
@@ -77,39 +46,7 @@ function fileHasContent(file: string, data: Uint8Array, sha256: string): boolean
  */
 export function writeFileDurably(absolutePath: string, data: Uint8Array, sha256: string): void {
   if (fileHasContent(absolutePath, data, sha256)) return;
-  const dir = path.dirname(absolutePath);
-  ensureDirectoryDurably(dir);
-  const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
-  const fd = fs.openSync(temp, 'wx');
-  try {
-    let offset = 0;
-    while (offset < data.byteLength) {
-      offset += fs.writeSync(fd, data, offset, data.byteLength - offset);
-    }
-    fs.fsyncSync(fd);
-  } catch (error) {
-    fs.closeSync(fd);
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-  fs.closeSync(fd);
-  try {
-    fs.renameSync(temp, absolutePath);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-  fsyncDirectory(dir);
-}
-
-function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  writeThroughTemp(absolutePath, data, TEMP_PREFIX);
 }
 
 export interface ImageFile {
@@ -155,8 +92,7 @@ export function scanImages(dataDir: string, onFile: (file: ImageFile) => void): 
 export function removeAbandonedTempFiles(dataDir: string): number {
   let removed = 0;
   for (const temp of scanImages(dataDir, () => {})) {
-    const pid = Number(path.basename(temp).slice(TEMP_PREFIX.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && processIsAlive(pid)) continue;
+    if (!tempWriterIsGone(path.basename(temp), TEMP_PREFIX)) continue;
     fs.rmSync(temp, { force: true });
     removed++;
   }
