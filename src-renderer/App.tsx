@@ -21,12 +21,13 @@ import { JobsPanel } from './components/JobsPanel';
 import { PromptPanel } from './components/PromptPanel';
 import { SettingsPanel } from './components/SettingsPanel';
 import { LoraWizard } from './lora/LoraWizard';
+import { useAvailableLoras } from './lora/useAvailableLoras';
 import { useCanvasDocument } from './hooks/useCanvasDocument';
 import type { JobView } from './hooks/useJobs';
 import { useJobs } from './hooks/useJobs';
 import { useSettings } from './hooks/useSettings';
 import type { DraftPatch, Mode, PromptDraft } from './studio/draft';
-import { MAX_SEED, describePatch, patchFromHistoryItem, patchFromImageParameters } from './studio/draft';
+import { MAX_SEED, describePatch, loraChoicesOf, patchFromHistoryItem, patchFromImageParameters } from './studio/draft';
 import { restoreStudio, saveStudio } from './studio/persist';
 import { dataUrlToFile, fileToPng, maskFromFile, maskToPngDataUrl } from './studio/image-files';
 import { shortcutFor } from './studio/shortcuts';
@@ -57,6 +58,7 @@ export function App() {
   const [models, setModels] = useState<ModelBundleInfo[]>([]);
   const [side, setSide] = useState<SidePanel>('jobs');
   const [loraOpen, setLoraOpen] = useState(false);
+  const availableLoras = useAvailableLoras();
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [draft, setDraft] = useState<PromptDraft>(restored.draft);
@@ -276,6 +278,7 @@ export function App() {
       steps: d.steps,
       cfg: d.cfg,
       ...(chosenModel ? { model: chosenModel.id } : {}),
+      ...(d.loras.length > 0 ? { loras: loraChoicesOf(d.loras) } : {}),
     };
     let submission: JobSubmission;
     if (d.mode === 'generate') submission = { kind: 'image.generate', params: base };
@@ -409,7 +412,7 @@ export function App() {
       }}
       onDrop={onDrop}
     >
-      {loraOpen && <LoraWizard onClose={() => setLoraOpen(false)} />}
+      {loraOpen && <LoraWizard onClose={() => { setLoraOpen(false); availableLoras.refresh(); }} />}
       <header className="topbar">
         <h1>Atelier</h1>
         <span className="muted model-name">
@@ -454,6 +457,7 @@ export function App() {
             onOutpaint={setOutpaint}
             busy={submitting}
             error={null}
+            loras={availableLoras}
           />
         </aside>
         <section className="stage" aria-label="Canvas">
@@ -511,6 +515,7 @@ export function App() {
           <HistoryGallery
             onJobResult={jobs.onResult}
             models={models}
+            loras={availableLoras.loras}
             refreshKey={historyKey}
             currentId={current?.generationId ?? null}
             onOpen={openItem}

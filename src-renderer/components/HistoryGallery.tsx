@@ -1,12 +1,13 @@
-// The history gallery: thumbnails, full-text search over prompts, favourites, filters by model and
-// date, delete (files removed too), the lineage of an edit chain as a tree, "reuse parameters" and
+// The history gallery: thumbnails, full-text search over prompts, favourites, filters by model,
+// date and LoRA, delete (files removed too), the lineage of an edit chain as a tree, "reuse parameters" and
 // "open in the canvas".
 import { memo, useCallback, useEffect, useRef, useState } from 'react';
-import type { HistoryItem, HistoryQuery, ModelBundleInfo } from '../../src-shared/contract';
+import type { AvailableLora, HistoryItem, HistoryQuery, ModelBundleInfo } from '../../src-shared/contract';
 import { atelier, describeError, unwrap } from '../api/client';
 import type { JobsState } from '../hooks/useJobs';
 import type { LineageNode } from '../studio/lineage';
 import { buildLineageTree } from '../studio/lineage';
+import { lorasFromParams } from '../studio/draft';
 
 type DateFilter = 'any' | 'today' | 'week' | 'month';
 const DAY = 24 * 60 * 60 * 1000;
@@ -28,6 +29,8 @@ interface HistoryGalleryProps {
   /** Subscribes to finished jobs (to refresh); returns unsubscribe. */
   onJobResult: JobsState['onResult'];
   models: ModelBundleInfo[];
+  /** LoRAs that exist now (lora.available); the filter also offers those seen in the listed items. */
+  loras: AvailableLora[];
   /** Bumped by the studio when history changed elsewhere (a result placed, an item deleted). */
   refreshKey: number;
   currentId: string | null;
@@ -43,6 +46,7 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
   const [text, setText] = useState('');
   const [favouritesOnly, setFavouritesOnly] = useState(false);
   const [model, setModel] = useState('');
+  const [lora, setLora] = useState('');
   const [date, setDate] = useState<DateFilter>('any');
   const [error, setError] = useState<string | null>(null);
   const [lineage, setLineage] = useState<{ of: string; tree: LineageNode<HistoryItem> } | null>(null);
@@ -60,6 +64,7 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
       ...(text.trim() ? { text: text.trim() } : {}),
       ...(favouritesOnly ? { favourite: true } : {}),
       ...(model ? { model } : {}),
+      ...(lora ? { lora } : {}),
       ...(from !== undefined ? { from } : {}),
     };
     try {
@@ -73,7 +78,7 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
     } finally {
       setLoaded(true);
     }
-  }, [text, favouritesOnly, model, date]);
+  }, [text, favouritesOnly, model, lora, date]);
 
   useEffect(() => {
     void load();
@@ -121,6 +126,15 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
 
   // Model names in history are the bundle's name; offer those seen plus the installed ones.
   const modelNames = [...new Set([...props.models.map((m) => m.name), ...items.map((i) => i.modelName)])].sort();
+  // LoRAs by key: the available ones, plus any a listed item used (a deleted file stays filterable).
+  const loraNames = new Map(props.loras.map((l) => [l.key, l.name]));
+  for (const item of items) {
+    for (const used of lorasFromParams(item.params)) {
+      const name = (item.params.loras as { key: string; name?: unknown }[]).find((l) => l.key === used.key)?.name;
+      if (!loraNames.has(used.key)) loraNames.set(used.key, typeof name === 'string' ? name : used.key);
+    }
+  }
+  if (lora && !loraNames.has(lora)) loraNames.set(lora, lora.replace(/^(run|file):/, ''));
 
   return (
     <section className="panel history-panel" aria-label="History">
@@ -131,6 +145,10 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
           <select aria-label="Filter by model" value={model} onChange={(e) => setModel(e.target.value)}>
             <option value="">all models</option>
             {modelNames.map((name) => <option key={name} value={name}>{name}</option>)}
+          </select>
+          <select aria-label="Filter by LoRA" value={lora} onChange={(e) => setLora(e.target.value)}>
+            <option value="">any LoRA</option>
+            {[...loraNames].sort((a, b) => a[1].localeCompare(b[1])).map(([key, name]) => <option key={key} value={key}>{name}</option>)}
           </select>
           <select aria-label="Filter by date" value={date} onChange={(e) => setDate(e.target.value as DateFilter)}>
             <option value="any">any time</option>

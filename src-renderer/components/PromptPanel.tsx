@@ -3,10 +3,11 @@
 // current image and the painted mask (inpaint), or the image grown to the outpaint box (outpaint).
 import { memo } from 'react';
 import type { KeyboardEvent } from 'react';
-import type { ExecutionProvider, ModelBundleInfo } from '../../src-shared/contract';
+import type { AvailableLora, ExecutionProvider, ModelBundleInfo } from '../../src-shared/contract';
 import { ExecutionProvider as ExecutionProviderSchema } from '../../src-shared/contract';
 import type { Margins } from './CanvasView';
-import type { Mode, PromptDraft } from '../studio/draft';
+import type { DraftLora, Mode, PromptDraft } from '../studio/draft';
+import { LoraPicker } from '../lora/LoraPicker';
 import { MAX_SEED } from '../studio/draft';
 
 interface PromptPanelProps {
@@ -23,6 +24,8 @@ interface PromptPanelProps {
   onOutpaint(margins: Margins): void;
   busy: boolean;
   error: string | null;
+  /** lora.available's answer (useAvailableLoras). */
+  loras: { loras: AvailableLora[]; folder: string | null; error: string | null; refresh(): void };
 }
 
 const modes: { mode: Mode; label: string; hint: string }[] = [
@@ -174,9 +177,15 @@ export const PromptPanel = memo(function PromptPanel(props: PromptPanelProps) {
           </select>
         </label>
       </div>
-      {/* LoRAs with weights arrive with the LoRA work (src-renderer/lora/); it mounts here. */}
       <section className="lora-slot" data-slot="loras" aria-label="LoRAs">
-        <span className="muted">LoRAs: none available yet</span>
+        <LoraPicker
+          available={props.loras.loras}
+          folder={props.loras.folder}
+          chosen={draft.loras}
+          onChange={(loras: DraftLora[]) => onChange({ loras })}
+          onRefresh={props.loras.refresh}
+          error={props.loras.error}
+        />
       </section>
       <button type="submit" className="primary" disabled={props.busy || blocked !== null} title={blocked ?? 'Enter'}>
         {submitLabel[draft.mode]}

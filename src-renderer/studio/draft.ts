@@ -1,6 +1,7 @@
 // What the prompt panel holds, and how "reuse parameters" fills it from a history item or from the
 // parameters read out of a dropped PNG (A1111 text or Atelier's JSON). Pure module (no DOM).
-import type { HistoryItem, ImageParameters } from '../../src-shared/contract';
+import type { HistoryItem, ImageParameters, LoraChoice } from '../../src-shared/contract';
+import { loraChoiceFromKey } from '../../src-shared/contract';
 
 export type Mode = 'generate' | 'edit' | 'inpaint' | 'outpaint';
 
@@ -17,12 +18,52 @@ export interface PromptDraft {
   strength: number;
   /** A model bundle id; '' picks the default. */
   model: string;
+  /** LoRAs applied, by key (`run:<id>` / `file:<path>`, see lora.available), each with its weight. */
+  loras: DraftLora[];
+}
+
+export interface DraftLora {
+  key: string;
+  weight: number;
+}
+
+/** The slider's range and step (the contract allows −2…2; a file can carry any of those). */
+export const LORA_WEIGHT = { min: -1, max: 2, step: 0.05 } as const;
+export const MAX_LORAS = 8;
+
+/** A weight on the slider's grid, within the contract's bounds (no 0.15000000000000002). */
+export function roundLoraWeight(w: number): number {
+  const clamped = Math.min(2, Math.max(-2, Number.isFinite(w) ? w : 1));
+  const r = Math.round(clamped / LORA_WEIGHT.step) / (1 / LORA_WEIGHT.step);
+  return r === 0 ? 0 : r; // never -0
+}
+
+/** What a job sends for the draft's LoRAs (keys that are neither form are left out). */
+export function loraChoicesOf(loras: readonly DraftLora[]): LoraChoice[] {
+  return loras.flatMap((l) => {
+    const choice = loraChoiceFromKey(l.key, l.weight);
+    return choice ? [choice] : [];
+  });
+}
+
+/** The LoRAs a history item recorded (`params.loras: [{ key, name, weight }]`); [] for none. */
+export function lorasFromParams(params: Record<string, unknown>): DraftLora[] {
+  const list = params.loras;
+  if (!Array.isArray(list)) return [];
+  const out: DraftLora[] = [];
+  for (const entry of list) {
+    const e = entry as { key?: unknown; weight?: unknown } | null;
+    if (typeof e?.key !== 'string' || typeof e.weight !== 'number' || !Number.isFinite(e.weight)) continue;
+    if (out.some((l) => l.key === e.key) || out.length >= MAX_LORAS) continue;
+    out.push({ key: e.key, weight: Math.min(2, Math.max(-2, e.weight)) });
+  }
+  return out;
 }
 
 export const MAX_SEED = 0xffff_ffff;
 
 export const DEFAULT_DRAFT: PromptDraft = {
-  mode: 'generate', prompt: '', negativePrompt: '', seed: 0, seedLocked: false, steps: 20, cfg: 4.5, strength: 1, model: '',
+  mode: 'generate', prompt: '', negativePrompt: '', seed: 0, seedLocked: false, steps: 20, cfg: 4.5, strength: 1, model: '', loras: [],
 };
 
 const clampInt = (v: number, min: number, max: number) => Math.min(max, Math.max(min, Math.trunc(v)));
@@ -35,7 +76,8 @@ const num = (v: unknown): number | null => {
 export type DraftPatch = Partial<Omit<PromptDraft, 'mode'>>;
 
 export function patchFromHistoryItem(item: HistoryItem): DraftPatch {
-  const patch: DraftPatch = { prompt: item.prompt, negativePrompt: item.negativePrompt, seedLocked: true };
+  // The item's LoRAs replace the panel's (none recorded = it was made without LoRAs).
+  const patch: DraftPatch = { prompt: item.prompt, negativePrompt: item.negativePrompt, seedLocked: true, loras: lorasFromParams(item.params) };
   if (Number.isFinite(item.seed)) patch.seed = clampInt(item.seed, 0, MAX_SEED);
   const steps = num(item.params.steps);
   if (steps !== null) patch.steps = clampInt(steps, 1, 200);

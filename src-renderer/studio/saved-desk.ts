@@ -29,6 +29,8 @@ const Saved = z.object({
     cfg: z.number().min(0).max(30),
     strength: z.number().min(0).max(1),
     model: z.string(),
+    // Desks saved before LoRAs existed have none.
+    loras: z.array(z.strictObject({ key: z.string().min(1).max(1100), weight: z.number().min(-2).max(2) })).max(8).default([]),
   }),
   current: CanvasImageSchema.nullable(),
   strokes: z.array(Stroke),

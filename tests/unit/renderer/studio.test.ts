@@ -16,7 +16,7 @@ const item = (over: Partial<HistoryItem>): HistoryItem => ({
 
 test('reuse parameters from a history item', () => {
   const patch = patchFromHistoryItem(item({ prompt: 'a fox', seed: 42, params: { steps: 12, cfg: 3.5, strength: 0.6 } }));
-  assert.deepEqual(patch, { prompt: 'a fox', negativePrompt: '', seedLocked: true, seed: 42, steps: 12, cfg: 3.5, strength: 0.6 });
+  assert.deepEqual(patch, { prompt: 'a fox', negativePrompt: '', seedLocked: true, seed: 42, steps: 12, cfg: 3.5, strength: 0.6, loras: [] });
   // Out-of-range values are clamped to what the contract accepts.
   assert.deepEqual(patchFromHistoryItem(item({ params: { steps: 900, cfg: -2 } })).steps, 200);
 });
