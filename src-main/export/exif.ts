@@ -7,6 +7,7 @@
 //   MakerNote   (0x927C): "Atelier\0" + UTF-8 of Atelier's JSON, when there is room for it.
 // JPEG carries it in an APP1 "Exif\0\0" segment (at most 65,535 bytes); WebP in an EXIF chunk of the
 // extended (VP8X) format.
+import { concatBytes } from '../engine/image/bytes';
 
 const EXIF_IFD_POINTER = 0x8769;
 const SOFTWARE = 0x0131;
@@ -39,16 +40,6 @@ function utf16be(text: string): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 interface Entry {
   tag: number;
   type: number;
@@ -73,13 +64,13 @@ function ifd(entries: Entry[], start: number): Uint8Array {
     if (e.data.length <= 4) head.set(e.data, at + 8);
     else {
       view.setUint32(at + 8, dataAt);
-      const padded = e.data.length % 2 ? concat([e.data, new Uint8Array(1)]) : e.data;
+      const padded = e.data.length % 2 ? concatBytes([e.data, new Uint8Array(1)]) : e.data;
       tail.push(padded);
       dataAt += padded.length;
     }
   });
   view.setUint32(headerBytes - 4, 0); // no next IFD
-  return concat([head, ...tail]);
+  return concatBytes([head, ...tail]);
 }
 
 function u32(n: number): Uint8Array {
@@ -92,9 +83,9 @@ function u32(n: number): Uint8Array {
 export function buildExif(text: ExifText, maxBytes = Infinity): Uint8Array {
   const build = (withJson: boolean): Uint8Array => {
     const exifEntries: Entry[] = [];
-    if (text.userComment !== null) exifEntries.push({ tag: USER_COMMENT, type: TYPE_UNDEFINED, data: concat([UNICODE_PREFIX, utf16be(text.userComment)]) });
+    if (text.userComment !== null) exifEntries.push({ tag: USER_COMMENT, type: TYPE_UNDEFINED, data: concatBytes([UNICODE_PREFIX, utf16be(text.userComment)]) });
     if (withJson && text.atelierJson !== null) {
-      exifEntries.push({ tag: MAKER_NOTE, type: TYPE_UNDEFINED, data: concat([MAKER_PREFIX, new TextEncoder().encode(text.atelierJson)]) });
+      exifEntries.push({ tag: MAKER_NOTE, type: TYPE_UNDEFINED, data: concatBytes([MAKER_PREFIX, new TextEncoder().encode(text.atelierJson)]) });
     }
     const ifd0Entries: Entry[] = [{ tag: EXIF_IFD_POINTER, type: TYPE_LONG, data: u32(0) }];
     if (text.software) ifd0Entries.push({ tag: SOFTWARE, type: TYPE_ASCII, data: Uint8Array.from(`${text.software.replace(/[^\x20-\x7e]/g, '?')}\0`, (c) => c.charCodeAt(0)) });
@@ -102,7 +93,7 @@ export function buildExif(text: ExifText, maxBytes = Infinity): Uint8Array {
     const exifStart = 8 + ifd(ifd0Entries.map((e) => ({ ...e })), 8).length;
     ifd0Entries[0]!.data = u32(exifStart);
     const header = Uint8Array.from([0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08]); // "MM", 42, IFD0 at 8
-    return concat([header, ifd(ifd0Entries, 8), ifd(exifEntries, exifStart)]);
+    return concatBytes([header, ifd(ifd0Entries, 8), ifd(exifEntries, exifStart)]);
   };
   const full = build(true);
   if (full.length <= maxBytes) return full;
@@ -217,7 +208,7 @@ export function jpegWithExif(jpeg: Uint8Array, tiff: Uint8Array): Uint8Array {
   }
   const last = segments[segments.length - 1];
   parts.push(jpeg.subarray(Math.max(rest, last ? last.end : 2)));
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 export function readJpegExif(jpeg: Uint8Array): Uint8Array | null {
@@ -258,12 +249,12 @@ function riff(chunks: RiffChunk[]): Uint8Array {
     parts.push(head, c.data);
     if (c.data.length % 2) parts.push(new Uint8Array(1));
   }
-  const body = concat(parts);
+  const body = concatBytes(parts);
   const header = new Uint8Array(12);
   header.set(new TextEncoder().encode('RIFF'));
   new DataView(header.buffer).setUint32(4, 4 + body.length, true);
   header.set(new TextEncoder().encode('WEBP'), 8);
-  return concat([header, body]);
+  return concatBytes([header, body]);
 }
 
 /** The WebP with its EXIF replaced by `tiff`, turned into the extended format if it was simple. */

@@ -1,6 +1,7 @@
 // Text chunks in PNG files: tEXt (Latin-1) and iTXt (UTF-8, uncompressed or zlib) written before
 // IEND, and read back from any PNG. Chunk layout and CRC per the PNG specification.
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { concatBytes } from './bytes';
 
 const SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -43,7 +44,8 @@ export function readChunks(png: Uint8Array): Chunk[] {
   return chunks;
 }
 
-function makeChunk(type: string, data: Uint8Array): Uint8Array {
+/** One chunk: length, type, data, CRC of type and data. */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, data.length);
@@ -60,22 +62,27 @@ function latin1(s: string): Uint8Array {
 }
 
 export function textChunk(keyword: string, text: string): Uint8Array {
-  return makeChunk('tEXt', concat([latin1(keyword), Uint8Array.of(0), latin1(text)]));
+  return pngChunk('tEXt', concatBytes([latin1(keyword), Uint8Array.of(0), latin1(text)]));
 }
 
 export function itxtChunk(keyword: string, text: string): Uint8Array {
   // keyword \0 compression-flag compression-method language-tag \0 translated-keyword \0 text
-  return makeChunk('iTXt', concat([latin1(keyword), Uint8Array.of(0, 0, 0, 0, 0), new TextEncoder().encode(text)]));
+  return pngChunk('iTXt', concatBytes([latin1(keyword), Uint8Array.of(0, 0, 0, 0, 0), new TextEncoder().encode(text)]));
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+/** A valid 8-bit greyscale PNG whose pixel (x, y) is `valueAt(x, y)` (taken modulo 256). */
+export function greyscalePng(width: number, height: number, valueAt: (x: number, y: number) => number): Uint8Array {
+  const header = new Uint8Array(13);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  header[8] = 8; // bit depth
+  header[9] = 0; // greyscale
+  const scanlines = new Uint8Array(height * (width + 1)); // each row: filter byte 0, then the pixels
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) scanlines[y * (width + 1) + 1 + x] = valueAt(x, y) & 0xff;
   }
-  return out;
+  return concatBytes([SIGNATURE, pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(scanlines)), pngChunk('IEND', new Uint8Array(0))]);
 }
 
 export interface TextEntry {
@@ -102,7 +109,7 @@ export function withTextChunks(png: Uint8Array, entries: TextEntry[], opts: { fo
     if (c.type === 'IEND') parts.push(...added);
     parts.push(png.subarray(c.offset, c.offset + 12 + c.data.length));
   }
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 function latin1Text(bytes: Uint8Array): string {

@@ -7,7 +7,7 @@
 //                      call), to exercise the queue's terminate-after-grace path.
 // - diagnostics.crash  {mode: 'exit' | 'throw' | 'oom'} kills the worker thread the way real crashes do.
 import { setTimeout as sleep } from 'node:timers/promises';
-import zlib from 'node:zlib';
+import { greyscalePng } from '../../engine/image/png-chunks';
 import type { HandlerTable, JobContext } from '../types';
 
 export interface CountParams {
@@ -77,31 +77,9 @@ async function crash(params: unknown): Promise<never> {
   throw new Error(`diagnostics.crash: unknown mode ${JSON.stringify(mode)}`);
 }
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-
 /** A valid 1×1 8-bit greyscale PNG. */
 export function greyPixelPng(level: number): Uint8Array {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(1, 0);
-  header.writeUInt32BE(1, 4);
-  header[8] = 8; // bit depth
-  header[9] = 0; // greyscale
-  const scanline = Buffer.from([0, level & 0xff]); // filter byte, pixel
-  return new Uint8Array(
-    Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      pngChunk('IHDR', header),
-      pngChunk('IDAT', zlib.deflateSync(scanline)),
-      pngChunk('IEND', Buffer.alloc(0)),
-    ]),
-  );
+  return greyscalePng(1, 1, () => level);
 }
 
 export const handlers: HandlerTable = {
