@@ -25,6 +25,15 @@ function fromFor(filter: DateFilter, now = Date.now()): number | undefined {
 
 const outputOf = (item: HistoryItem) => item.images.find((i) => i.role === 'output');
 
+/** The LoRAs an item used, with the names history recorded (params.loras: [{ key, name, weight }]). */
+function usedLoras(item: HistoryItem): { key: string; name: string; weight: number }[] {
+  const recorded = Array.isArray(item.params.loras) ? (item.params.loras as { key?: unknown; name?: unknown }[]) : [];
+  return lorasFromParams(item.params).map((l) => {
+    const name = recorded.find((r) => r?.key === l.key)?.name;
+    return { ...l, name: typeof name === 'string' ? name : l.key.replace(/^(run|file):/, '') };
+  });
+}
+
 interface HistoryGalleryProps {
   /** Subscribes to finished jobs (to refresh); returns unsubscribe. */
   onJobResult: JobsState['onResult'];
@@ -129,10 +138,7 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
   // LoRAs by key: the available ones, plus any a listed item used (a deleted file stays filterable).
   const loraNames = new Map(props.loras.map((l) => [l.key, l.name]));
   for (const item of items) {
-    for (const used of lorasFromParams(item.params)) {
-      const name = (item.params.loras as { key: string; name?: unknown }[]).find((l) => l.key === used.key)?.name;
-      if (!loraNames.has(used.key)) loraNames.set(used.key, typeof name === 'string' ? name : used.key);
-    }
+    for (const used of usedLoras(item)) if (!loraNames.has(used.key)) loraNames.set(used.key, used.name);
   }
   if (lora && !loraNames.has(lora)) loraNames.set(lora, lora.replace(/^(run|file):/, ''));
 
@@ -146,15 +152,17 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
             <option value="">all models</option>
             {modelNames.map((name) => <option key={name} value={name}>{name}</option>)}
           </select>
-          <select aria-label="Filter by LoRA" value={lora} onChange={(e) => setLora(e.target.value)}>
-            <option value="">any LoRA</option>
-            {[...loraNames].sort((a, b) => a[1].localeCompare(b[1])).map(([key, name]) => <option key={key} value={key}>{name}</option>)}
-          </select>
           <select aria-label="Filter by date" value={date} onChange={(e) => setDate(e.target.value as DateFilter)}>
             <option value="any">any time</option>
             <option value="today">today</option>
             <option value="week">last 7 days</option>
             <option value="month">last 30 days</option>
+          </select>
+        </div>
+        <div className="row">
+          <select aria-label="Filter by LoRA" value={lora} onChange={(e) => setLora(e.target.value)}>
+            <option value="">any LoRA</option>
+            {[...loraNames].sort((a, b) => a[1].localeCompare(b[1])).map(([key, name]) => <option key={key} value={key}>{name}</option>)}
           </select>
           <label className="inline">
             <input type="checkbox" checked={favouritesOnly} onChange={(e) => setFavouritesOnly(e.target.checked)} /> ★ only
@@ -186,6 +194,7 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
                   <p className="history-prompt" title={item.prompt}>{item.prompt}</p>
                   <p className="muted small">
                     {item.kind} · seed {item.seed} · {item.modelName}
+                    {usedLoras(item).map((l) => ` · ${l.name} ${l.weight.toFixed(2)}`).join('')}
                   </p>
                   <div className="history-actions">
                     <button type="button" className={item.favourite ? 'star on' : 'star'} aria-label="favourite" aria-pressed={item.favourite} onClick={() => toggleFavourite(item)}>★</button>
