@@ -263,3 +263,18 @@ test('projects and LoRA runs with metrics and checkpoints', (t) => {
   assert.equal(store.loraRuns.get(run.id), null, 'runs go with their project');
   assert.equal(store.generations.get(member.id)!.projectId, null, 'generations stay');
 });
+
+test('the LoRA filter matches params.loras keys at any weight, skips malformed entries, and combines with the others', (t) => {
+  const store = freshStore(t);
+  const ink = store.generations.create(draft({ prompt: 'an ink fox', params: { loras: [{ key: 'file:ink.safetensors', name: 'ink', weight: 0.75 }] } }));
+  const both = store.generations.create(draft({ prompt: 'an ink owl', params: { loras: [{ key: 'run:r1', name: 'owls', weight: 1 }, { key: 'file:ink.safetensors', name: 'ink', weight: 0 }] } }));
+  store.generations.create(draft({ prompt: 'a plain fox', params: { steps: 4 } }));
+  store.generations.create(draft({ prompt: 'odd', params: { loras: ['file:ink.safetensors', 3, null, { key: 7 }] } }));
+  store.generations.create(draft({ prompt: 'odder', params: { loras: 'file:ink.safetensors' } }));
+  const ids = (options: Parameters<Store['generations']['list']>[0]) => store.generations.list(options).items.map((g) => g.id).sort();
+  assert.deepEqual(ids({ lora: 'file:ink.safetensors' }), [ink.id, both.id].sort());
+  assert.deepEqual(ids({ lora: 'run:r1' }), [both.id]);
+  assert.deepEqual(ids({ lora: 'file:other.safetensors' }), []);
+  assert.deepEqual(ids({ lora: 'file:ink.safetensors', text: 'fox' }), [ink.id]);
+  assert.equal(store.generations.search('fox').items.length, 2, 'full-text search is unaffected');
+});
