@@ -88,7 +88,8 @@ export async function writeThroughTempAsync(file: string, data: Uint8Array, temp
   if (options.syncDir !== false) fsyncDirectory(dir);
 }
 
-function processIsAlive(pid: number): boolean {
+/** Whether process `pid` on this machine is running (this process always is). */
+export function processIsAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

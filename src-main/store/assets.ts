@@ -16,7 +16,8 @@ import {
 } from './files';
 import { StoreError, type Asset, type AssetMeta, type AssetStore } from './types';
 
-interface AssetRow {
+/** An assets row as SQLite returns it. */
+export interface AssetRow {
   sha256: string;
   path: string;
   bytes: number;

@@ -4,6 +4,7 @@
 // whose process is gone (kill -9) is taken over, its running rows put back to pending.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { processIsAlive } from '../fs/durable';
 import type { Db } from './database';
 import { StoreError } from './types';
 
@@ -153,12 +154,7 @@ export function tokenIsLive(token: string): boolean {
   const pid = Number(pidText);
   if (host !== os.hostname()) return true; // another machine sharing the folder: assume it runs
   if (pid === process.pid) return activeTokens.has(token);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processIsAlive(pid);
 }
 
 export class Batches {

@@ -1,7 +1,7 @@
 // The history: generations with their images, tags, favourites, full-text search and edit chains.
 import { randomUUID } from 'node:crypto';
 import type { Db } from './database';
-import { assetFromRow, type AssetFiles, type PreparedAsset } from './assets';
+import { assetFromRow, type AssetFiles, type AssetRow, type PreparedAsset } from './assets';
 import { ftsQuery } from './search';
 import {
   ASSET_ROLES,
@@ -41,17 +41,11 @@ interface GenerationRow {
   favourite: 0 | 1;
 }
 
-interface LinkedAssetRow {
+/** An assets row joined with its generation_assets link. */
+interface LinkedAssetRow extends AssetRow {
   generation_id: string;
   role: AssetRole;
   position: number;
-  sha256: string;
-  path: string;
-  bytes: number;
-  width: number | null;
-  height: number | null;
-  mime: string;
-  created_at: number;
 }
 
 const DEFAULT_PAGE = 50;
