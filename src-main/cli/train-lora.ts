@@ -23,8 +23,9 @@ options (defaults in brackets):
   --sample "prompt"     sample prompt (repeatable), at step 0, every --sample-every and at the end
   --sample-every N      [${DEFAULT_SETTINGS.sampleEvery}]
   --checkpoint-every N  [${DEFAULT_SETTINGS.checkpointEvery}]   --keep N  checkpoints kept [${DEFAULT_SETTINGS.keepCheckpoints}]
-  --condition C         own-codes (the AR teacher-forced on each image's codes) or sampled
-                        (the AR's own samples for the caption, as at generation) [own-codes]
+  --condition C         sampled (the AR's own samples for the caption, as at generation; far
+                        better for new concepts, docs/lora.md) or own-codes (the AR teacher-forced
+                        on each image's codes) [${DEFAULT_SETTINGS.condition}]
   --run-dir DIR         checkpoints, samples and cache [next to the output: NAME.lora-run/]
   --model DIR           model bundle (needs LoRA graphs) [resources/models/atelier-nano]
   --threads N           CPU threads

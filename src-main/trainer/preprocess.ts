@@ -3,6 +3,7 @@
 //   cond = the caption's condition: the AR teacher-forced on template(caption) + the image's own codes
 //          (image_tokenizer_encoder), hidden states of <|img_start|> and the codes → connector.
 // That is the condition the DiT sees at generation time when the AR writes this image's codes.
+// That is condition 'own-codes'; the default, 'sampled', uses the AR's own samples instead (ConditionMode).
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -83,8 +84,8 @@ export async function captionCondition(bundle: Bundle, ledger: TensorLedger, cap
 
 /**
  * How the caption's condition is made:
- * - 'own-codes' (default): the AR teacher-forced on the image's own codes (see the file comment).
- * - 'sampled': the AR *samples* codes for the caption, as at generation time (bundle's sampling
+ * - 'own-codes': the AR teacher-forced on the image's own codes (see the file comment).
+ * - 'sampled' (default): the AR *samples* codes for the caption, as at generation time (bundle's sampling
  *   defaults, seeds 0…variants−1), and each sample's hidden states become one training item. The DiT
  *   LoRA then learns to paint the concept from whatever the untrained AR writes for the trigger
  *   prompt — which is what it gets at generation time (measured in docs/lora.md, concept check).

@@ -31,7 +31,7 @@ export interface TrainSettings {
   /** DiT steps of the sample images (default: the bundle's). */
   sampleSteps?: number;
   minImages: number;
-  /** How captions become the DiT's condition (preprocess.ts): 'own-codes' (default) or 'sampled'. */
+  /** How captions become the DiT's condition (preprocess.ts): 'sampled' (default) or 'own-codes'. */
   condition: 'own-codes' | 'sampled';
 }
 
@@ -54,7 +54,9 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   samplePrompts: [],
   sampleSeed: 1,
   minImages: 3,
-  condition: 'own-codes',
+  // 'sampled': the DiT learns from the codes the AR really writes for the caption; measured on the nano
+  // bundle it moves generations −63 % toward an unseen concept at weight 1, 'own-codes' only −15 % (docs/lora.md).
+  condition: 'sampled',
 };
 
 export class SettingsError extends Error {}
@@ -92,7 +94,8 @@ export function resolveSettings(partial: Partial<TrainSettings>, limits: { maxRa
 /** What a resume must agree on: everything that changes the numbers (not sampling or checkpoint cadence). */
 export function settingsHash(s: TrainSettings, bundleHash: string): string {
   const { rank, alpha, steps, batch, learningRate, warmupSteps, schedule, seed, condDropProb, weightDecay, maxGradNorm, trigger, condition } = s;
-  // `condition` only joins the key when it is not the default, so runs from before it existed still resume.
+  // `condition` joins the key only when it is not 'own-codes' (the only mode before `condition` existed), so
+  // runs started then still resume — with condition 'own-codes', now that the default is 'sampled'.
   const key = { rank, alpha, steps, batch, learningRate, warmupSteps, schedule, seed, condDropProb, weightDecay, maxGradNorm, trigger, bundleHash, ...(condition !== 'own-codes' ? { condition } : {}) };
   return createHash('sha256').update(JSON.stringify(key)).digest('hex');
 }

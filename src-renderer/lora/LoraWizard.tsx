@@ -54,7 +54,7 @@ export function LoraWizard({ onClose }: { onClose: () => void }) {
   const [problems, setProblems] = useState<string[]>([]);
   const [settings, setSettings] = useState({ ...DEFAULTS });
   const [samplePrompt, setSamplePrompt] = useState('');
-  const [condition, setCondition] = useState<'own-codes' | 'sampled'>('own-codes');
+  const [condition, setCondition] = useState<'own-codes' | 'sampled'>('sampled'); // the trainer's default (src-main/trainer/settings.ts)
   const [runs, setRuns] = useState<LoraRunInfo[]>([]);
   const [runId, setRunId] = useState<string | null>(null);
   const [detail, setDetail] = useState<LoraRunDetail | null>(null);
@@ -223,8 +223,8 @@ export function LoraWizard({ onClose }: { onClose: () => void }) {
             <label title="How each caption becomes what the painter (DiT) is conditioned on.">
               condition
               <select value={condition} onChange={(e) => setCondition(e.target.value as 'own-codes' | 'sampled')} aria-label="condition">
+                <option value="sampled">sampled: what the model writes for the caption (default)</option>
                 <option value="own-codes">own codes: the image's own tokens, teacher-forced</option>
-                <option value="sampled">sampled: what the model writes for the caption</option>
               </select>
               <small className="muted">For a subject the model has never seen, "sampled" teaches it far better (measured in docs/lora.md): the LoRA learns from what the model actually writes for your trigger word.</small>
             </label>

@@ -202,24 +202,28 @@ test('a run folder refuses different settings instead of mixing two runs', async
   try {
     const ds = await makeDataset(path.join(root, 'data'), 3);
     const runDir = path.join(root, 'run');
-    await runTraining({ bundleDir: FIXTURE_BUNDLE, datasetDir: ds, runDir, threads: 1, settings: { ...SETTINGS, steps: 4 } });
-    await assert.rejects(runTraining({ bundleDir: FIXTURE_BUNDLE, datasetDir: ds, runDir, threads: 1, settings: { ...SETTINGS, steps: 4, rank: 2 } }), /other settings/);
+    // condition 'own-codes' (not the default): one teacher-forced item per image.
+    const settings = { ...SETTINGS, steps: 4, condition: 'own-codes' as const };
+    const r = await runTraining({ bundleDir: FIXTURE_BUNDLE, datasetDir: ds, runDir, threads: 1, settings });
+    assert.equal(r.dataset.count, 3);
+    await assert.rejects(runTraining({ bundleDir: FIXTURE_BUNDLE, datasetDir: ds, runDir, threads: 1, settings: { ...settings, rank: 2 } }), /other settings/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 });
 
-test("condition 'sampled': four AR samples per image become training items, cached, and the run resumes", async () => {
+test("condition 'sampled' (the default): four AR samples per image become training items, cached, and the run resumes", async () => {
   const root = tempDir('sampled');
   try {
     const ds = await makeDataset(path.join(root, 'data'), 3);
     const runDir = path.join(root, 'run');
-    const settings = { ...SETTINGS, steps: 4, condition: 'sampled' as const };
+    const settings = { ...SETTINGS, steps: 4 }; // no condition given: the default must be 'sampled'
+    assert.equal(settings.condition, undefined);
     const r = await runTraining({ bundleDir: FIXTURE_BUNDLE, datasetDir: ds, runDir, threads: 1, settings });
     assert.equal(r.status, 'done');
     assert.equal(r.dataset.count, 12);
     assert.equal(readdirSync(path.join(runDir, 'cache')).length, 12);
-    // The same folder with the default condition is another run: refused, not mixed.
+    // The same folder with the other condition is another run: refused, not mixed.
     await assert.rejects(runTraining({ bundleDir: FIXTURE_BUNDLE, datasetDir: ds, runDir, threads: 1, settings: { ...settings, condition: 'own-codes' } }), /other settings/);
   } finally {
     rmSync(root, { recursive: true, force: true });
