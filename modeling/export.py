@@ -17,6 +17,7 @@ import argparse
 import datetime as _dt
 import hashlib
 import json
+import os
 import subprocess
 import time
 import warnings
@@ -204,6 +205,9 @@ def sha256_file(path: Path) -> str:
 
 
 def git_commit() -> str:
+    # The device machine gets the working tree without .git: device runs pass the commit in ATELIER_COMMIT.
+    if os.environ.get("ATELIER_COMMIT"):
+        return os.environ["ATELIER_COMMIT"]
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
                               cwd=Path(__file__).parent).stdout.strip()

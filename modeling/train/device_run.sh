@@ -3,7 +3,7 @@
 #
 # Run from the repository root on the device, with the prepared data folder carried:
 #   carry: modeling/.cache/atelier-data      (built here by: .venv/bin/python -m modeling.data.prepare --out modeling/.cache/atelier-data)
-#   command: bash modeling/train/device_run.sh
+#   command: ATELIER_COMMIT=<the sha of HEAD here> bash modeling/train/device_run.sh   (no .git travels)
 # Smoke test on any machine (forces the CPU, tiny budget and pool):
 #   ATELIER_DEVICE=cpu TRAIN_SECONDS=20 TRAIN_SCENES=1000 TRAIN_EDITS=300 OUT=/tmp/out PYTHON=.venv/bin/python \
 #     bash modeling/train/device_run.sh        (about 10 minutes on this workplace's 2 cores)

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..bundle import load_bundle
 from ..data.assets import REPO_ROOT
 from ..eval.run import evaluate
+from ..lora.export import add_lora_graphs
 
 MAX_BUNDLE_BYTES = 40 * 1000 * 1000
 
@@ -77,6 +78,10 @@ Never-seen objects (reported apart): object {_fmt(n['object'])}, position {_fmt(
 
 ![samples](grid.png)
 
+## LoRA
+The bundle carries the optional LoRA graphs (`dit_lora`, `dit_train_lora`; docs/lora.md), sharing the
+DiT weights file, so the in-app wizard and `--lora` work on it. LoRAs adapt the DiT only.
+
 ## What it cannot do
 - 64 × 64 pixels only; a vocabulary of 172 training emoji on flat or gradient backgrounds, short sign
   words. Objects outside the vocabulary are not drawn (see "never-seen objects").
@@ -115,7 +120,12 @@ def main(argv=None) -> None:
         (args.dest / "bundle.json").write_text(json.dumps(meta, indent=2) + "\n")
         shutil.copyfile(eval_out / "grid.png", args.dest / "grid.png")
         (args.dest / "MODEL_CARD.md").write_text(model_card(meta, scores))
-        load_bundle(args.dest)  # still verifies after the provenance update
+        # The LoRA wizard and --lora need the LoRA graphs; they share the DiT weights file, so the
+        # bundle grows by well under a megabyte.
+        add_lora_graphs(args.dest)
+        size = sum(f["bytes"] for f in load_bundle(args.dest).meta["files"])  # verifies again
+        if size > MAX_BUNDLE_BYTES:
+            raise SystemExit(f"{args.dest}: {size / 1e6:.1f} MB with LoRA graphs, over the {MAX_BUNDLE_BYTES / 1e6:.0f} MB limit")
     print(f"installed {args.dest}: overall {scores['overall']}, edits done {scores['edits']['done']}")
 
 
