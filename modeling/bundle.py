@@ -33,7 +33,8 @@ class Bundle:
         return self.root / self.meta["graphs"][role]["file"]
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read 1 MiB at a time."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -76,7 +77,7 @@ def load_bundle(root: str | Path, check_graphs: bool = True) -> Bundle:
         size = p.stat().st_size
         if size != entry["bytes"]:
             raise BundleError(f"{p}: size {size} bytes, bundle.json says {entry['bytes']} (truncated or replaced?)")
-        digest = _sha256(p)
+        digest = sha256_file(p)
         if digest != entry["sha256"]:
             raise BundleError(f"{p}: sha256 {digest} does not match bundle.json ({entry['sha256']}); "
                               "the file is corrupted or was modified")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import hashlib
 import json
 import os
 import subprocess
@@ -29,6 +28,7 @@ import torch
 from torch import nn
 from tokenizers import Tokenizer
 
+from .bundle import sha256_file
 from .config import ModelConfig, load_config
 from .model import AtelierModel, init_fixture_weights_
 from .text_tokenizer import FIXTURE_CAPTIONS, check_tokenizer, special_token_ids, train_tokenizer
@@ -138,24 +138,22 @@ def sample_inputs(cfg: ModelConfig, role: str, seed: int = 0, sizes: dict | None
     return out
 
 
-def export_graph(module: nn.Module, cfg: ModelConfig, role: str, path: Path) -> None:
-    io = graph_io(cfg)[role]
-    names_in = [s["name"] for s in io["inputs"]]
-    names_out = [s["name"] for s in io["outputs"]]
+def dynamic_axes(io: dict) -> dict:
+    """The spec's symbolic dims of each tensor, as torch.onnx.export's `dynamic_axes` takes them."""
     dynamic = {}
     for s in io["inputs"] + io["outputs"]:
         axes = {i: d for i, d in enumerate(s["shape"]) if isinstance(d, str)}
         if axes:
             dynamic[s["name"]] = axes
-    args = tuple(sample_inputs(cfg, role))
-    module.eval()
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(module, args, str(path), input_names=names_in, output_names=names_out,
-                          dynamic_axes=dynamic, opset_version=OPSET, dynamo=False, do_constant_folding=True)
-    m = onnx.load(str(path))
-    # The exporter sometimes names a static dim symbolically (e.g. after a Slice); declare the spec's shapes.
-    for value, spec in zip(list(m.graph.input) + list(m.graph.output), io["inputs"] + io["outputs"]):
+    return dynamic
+
+
+def declare_spec_io(model: onnx.ModelProto, io: dict, path: Path) -> None:
+    """Gives an exported graph the spec's shapes and checks its I/O names against the spec.
+
+    The exporter sometimes names a static dim symbolically (e.g. after a Slice); the spec's shapes are declared.
+    """
+    for value, spec in zip(list(model.graph.input) + list(model.graph.output), io["inputs"] + io["outputs"]):
         dims = value.type.tensor_type.shape.dim
         if len(dims) != len(spec["shape"]):
             raise RuntimeError(f"{path.name}: {value.name} has rank {len(dims)}, the spec says {spec['shape']}")
@@ -164,13 +162,26 @@ def export_graph(module: nn.Module, cfg: ModelConfig, role: str, path: Path) -> 
                 dim.dim_param = want
             else:
                 dim.dim_value = want
+    got = ([i.name for i in model.graph.input], [o.name for o in model.graph.output])
+    want = ([s["name"] for s in io["inputs"]], [s["name"] for s in io["outputs"]])
+    if got != want:
+        raise RuntimeError(f"{path.name}: exported I/O {got[0]} -> {got[1]} differs from the spec {want[0]} -> {want[1]}")
+
+
+def export_graph(module: nn.Module, cfg: ModelConfig, role: str, path: Path) -> None:
+    io = graph_io(cfg)[role]
+    names_in = [s["name"] for s in io["inputs"]]
+    names_out = [s["name"] for s in io["outputs"]]
+    args = tuple(sample_inputs(cfg, role))
+    module.eval()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, args, str(path), input_names=names_in, output_names=names_out,
+                          dynamic_axes=dynamic_axes(io), opset_version=OPSET, dynamo=False, do_constant_folding=True)
+    m = onnx.load(str(path))
+    declare_spec_io(m, io, path)
     onnx.checker.check_model(m)
     onnx.save(m, str(path))
-    got_in = [i.name for i in m.graph.input]
-    got_out = [o.name for o in m.graph.output]
-    if got_in != names_in or got_out != names_out:
-        raise RuntimeError(f"{path.name}: exported I/O {got_in} -> {got_out} differs from the spec "
-                           f"{names_in} -> {names_out}")
 
 
 def fit_rgb_preview(model: AtelierModel, n: int = 32, seed: int = 0) -> dict:
@@ -194,14 +205,6 @@ def fit_rgb_preview(model: AtelierModel, n: int = 32, seed: int = 0) -> dict:
     sol = torch.linalg.lstsq(x, y).solution  # [C+1, 3]
     return {"weights": [[round(float(v), 7) for v in row] for row in sol[:c]],
             "bias": [round(float(v), 7) for v in sol[c]]}
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def git_commit() -> str:

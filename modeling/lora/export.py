@@ -39,7 +39,8 @@ import onnx
 import torch
 
 from ..config import ModelConfig
-from ..export import OPSET, sha256_file
+from ..bundle import sha256_file
+from ..export import OPSET, declare_spec_io, dynamic_axes
 from .network import LoraDiT, Target, freeze, lora_targets
 from .shared_weights import share_weights
 from .weights import dit_from_onnx
@@ -122,25 +123,6 @@ def gradient_function(lora_dit: LoraDiT):
     return flat
 
 
-def _declare_shapes(model: onnx.ModelProto, io: dict) -> None:
-    for value, spec in zip(list(model.graph.input) + list(model.graph.output), io["inputs"] + io["outputs"]):
-        dims = value.type.tensor_type.shape.dim
-        if len(dims) != len(spec["shape"]):
-            raise RuntimeError(f"{value.name} has rank {len(dims)}, the spec says {spec['shape']}")
-        for dim, want in zip(dims, spec["shape"]):
-            if isinstance(want, str):
-                dim.dim_param = want
-            else:
-                dim.dim_value = want
-
-
-def _check_names(model: onnx.ModelProto, io: dict, path: Path) -> None:
-    got = ([i.name for i in model.graph.input], [o.name for o in model.graph.output])
-    want = ([s["name"] for s in io["inputs"]], [s["name"] for s in io["outputs"]])
-    if got != want:
-        raise RuntimeError(f"{path.name}: exported I/O differs from the spec")
-
-
 def export_train_graph(dit, cfg: ModelConfig, path: Path, batch: int, max_rank: int) -> onnx.ModelProto:
     from torch._decomp import core_aten_decompositions
     from torch.fx.experimental.proxy_tensor import make_fx
@@ -161,8 +143,7 @@ def export_train_graph(dit, cfg: ModelConfig, path: Path, batch: int, max_rank: 
         del node.metadata_props[:]
         node.doc_string = ""
     del model.graph.value_info[:]
-    _declare_shapes(model, io)
-    _check_names(model, io, path)
+    declare_spec_io(model, io, path)
     onnx.checker.check_model(model)
     return model
 
@@ -182,19 +163,13 @@ def export_infer_graph(dit, cfg: ModelConfig, path: Path) -> onnx.ModelProto:
     io = lora_io(cfg, lora_dit.targets, 1, 1)[INFER_ROLE]
     lat = example_batch(cfg, 2)
     args = (lat[0], lat[2], lat[3], lat[4], *example_pairs(lora_dit.targets, 3))
-    dynamic = {}
-    for s in io["inputs"] + io["outputs"]:
-        axes = {i: d for i, d in enumerate(s["shape"]) if isinstance(d, str)}
-        if axes:
-            dynamic[s["name"]] = axes
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(_InferWrapper(lora_dit), args, str(path), input_names=[s["name"] for s in io["inputs"]],
-                          output_names=[s["name"] for s in io["outputs"]], dynamic_axes=dynamic,
+                          output_names=[s["name"] for s in io["outputs"]], dynamic_axes=dynamic_axes(io),
                           opset_version=OPSET, dynamo=False, do_constant_folding=True)
     model = onnx.load(str(path))
-    _declare_shapes(model, io)
-    _check_names(model, io, path)
+    declare_spec_io(model, io, path)
     onnx.checker.check_model(model)
     return model
 
