@@ -8,7 +8,8 @@ Writes one ONNX graph per role (opset 18), tokenizer.json and bundle.json (with 
 Exporter choice (measured 2026-11-26, torch 2.11 + onnxscript 0.5.7): the default dynamo exporter fails at
 import (`onnxscript._framework_apis.torch_2_11` does not exist in onnxscript 0.5.7), so we use the
 TorchScript exporter (dynamo=False). It exports the fixture's seven graphs in a few seconds, handles
-dynamic batch/seq/past axes (including past = 0) and matches PyTorch to ~1e-6.
+dynamic batch/seq/past axes (including past = 0) and matches PyTorch to ~1e-6. (onnxscript is now pinned
+at 0.7.2, where the dynamo exporter imports; modeling/lora uses it for the gradient graph.)
 """
 
 from __future__ import annotations
