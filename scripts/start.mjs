@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Starts the studio: builds the app if needed, then opens it in Electron when its binary is installed,
 // otherwise in browser mode (a local server on 127.0.0.1 that prints a URL with a one-time token).
-// Extra arguments are passed to browser mode (e.g. --port 7860 --data-dir DIR).
+// Extra arguments are passed to browser mode (e.g. --port 7860 --data DIR).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
