@@ -2,14 +2,20 @@
 # Train the nano model on the lent GPU machine, export and check the bundle, bring the results back.
 #
 # Run from the repository root on the device, with the prepared data folder carried:
-#   carry: modeling/.cache/atelier-data      (built here by: .venv/bin/python -m modeling.data.prepare --out modeling/.cache/atelier-data)
+#   carry: modeling/.cache/atelier-data      (about 28 MB, built here by:
+#            .venv/bin/python -m modeling.data.prepare --out modeling/.cache/atelier-data
+#            .venv/bin/python -m modeling.rl.ocr prepare      # the OCR model for stage 4 -> <data>/ocr/rec.onnx)
 #   command: ATELIER_COMMIT=<the sha of HEAD here> bash modeling/train/device_run.sh   (no .git travels)
+# RL only, from a committed checkpoint (no stages 1-3; the device has onnxruntime, the OCR runs on its CPU):
+#   RL_FROM=modeling/checkpoints/nano-h100-2026-11-26/model-fp16.safetensors RL_SECONDS=240 bash modeling/train/device_run.sh
 # Smoke test on any machine (forces the CPU, tiny budget and pool):
 #   ATELIER_DEVICE=cpu TRAIN_SECONDS=20 TRAIN_SCENES=1000 TRAIN_EDITS=300 OUT=/tmp/out PYTHON=.venv/bin/python \
 #     bash modeling/train/device_run.sh        (about 10 minutes on this workplace's 2 cores)
 # (PREFLIGHT=0 skips step 0.)
 #
-# Environment: TRAIN_SECONDS (total training wall time over the three stages, default 360), OUT (where the
+# Environment: TRAIN_SECONDS (total training wall time over the three stages, default 360), RL_SECONDS (stage 4,
+# GRPO on the AR after edit post-training, default 120; 0 skips it), RL_FROM (a checkpoint: run only stage 4 on
+# it, after the preflight), OUT (where the
 # <= 8 result files go; the device sets it), ATELIER_DEVICE (cpu forces the CPU), ATELIER_DATA (the prepared
 # folder, default modeling/.cache/atelier-data), PYTHON (default python3, the device's; use .venv/bin/python here).
 set -euo pipefail
@@ -17,6 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${OUT:?set OUT to the folder for the results}"
 TRAIN_SECONDS="${TRAIN_SECONDS:-360}"
+RL_SECONDS="${RL_SECONDS:-120}"
 export ATELIER_DATA="${ATELIER_DATA:-$PWD/modeling/.cache/atelier-data}"
 PYTHON="${PYTHON:-python3}"
 WORK="${WORK:-$(mktemp -d /tmp/atelier-train.XXXXXX)}"
@@ -27,6 +34,10 @@ EXTRA=()
 
 if [[ ! -f "$ATELIER_DATA/objects.json" ]]; then
   echo "no prepared data in $ATELIER_DATA: carry modeling/.cache/atelier-data (build it with python -m modeling.data.prepare)" >&2
+  exit 2
+fi
+if [[ "$RL_SECONDS" != "0" && ! -f "$ATELIER_DATA/ocr/rec.onnx" ]]; then
+  echo "no OCR model in $ATELIER_DATA/ocr: run python -m modeling.rl.ocr prepare here before carrying the folder (or RL_SECONDS=0)" >&2
   exit 2
 fi
 mkdir -p "$OUT" "$WORK"
@@ -40,11 +51,13 @@ if [[ "${ATELIER_DEVICE:-}" == "cpu" ]]; then WHERE="CPU (smoke test)"; else
   WHERE="$("$PYTHON" -c 'import torch; print(torch.cuda.get_device_name())' 2>/dev/null || echo unknown)"; fi
 
 # 0. preflight: every stage, the grid, export and the onnxruntime check for 2 steps on a small pool
-#    (about half a minute), so a device-only error stops the run before the budget is spent.
+#    (about half a minute; stage 4 too, 2 GRPO steps, when RL_SECONDS > 0), so a device-only error stops the
+#    run before the budget is spent.
 if [[ "${PREFLIGHT:-1}" == "1" ]]; then
   set +e
+  PF_RL=0; [[ "$RL_SECONDS" != "0" ]] && PF_RL=600
   ( "$PYTHON" -m modeling.train.run --preset gpu --out "$WORK/preflight" --seconds 600 --max-steps 2 \
-      --scenes 2048 --edits 512 --grid-steps 2 --fresh \
+      --scenes 2048 --edits 512 --grid-steps 2 --fresh --rl-seconds "$PF_RL" \
     && "$PYTHON" -m modeling.train.ship --run "$WORK/preflight" --bundle "$WORK/preflight-bundle" \
       --out "$WORK/preflight-out" --trained-on preflight ) > "$WORK/preflight.log" 2>&1
   PF_RC=$?
@@ -59,9 +72,18 @@ if [[ "${PREFLIGHT:-1}" == "1" ]]; then
   echo "preflight passed after $(( $(date +%s) - T0 ))s"
 fi
 
-# 1. train (stages 1-3 within TRAIN_SECONDS; tokenizer, data pool and encoding come on top)
+# 1. train (stages 1-3 within TRAIN_SECONDS, then stage 4 within RL_SECONDS; tokenizer, data pool, encoding and
+#    the RL before/after evaluation come on top) -- or, with RL_FROM, stage 4 alone on that checkpoint
 set +e
-"$PYTHON" -m modeling.train.run --preset gpu --out "$WORK/run" --seconds "$TRAIN_SECONDS" ${EXTRA[@]+"${EXTRA[@]}"} 2>&1 | tee "$WORK/run-train.log"
+if [[ -n "${RL_FROM:-}" ]]; then
+  TRAIN_SECONDS=0
+  RL_DEV=(); [[ "${ATELIER_DEVICE:-}" == "cpu" ]] && RL_DEV=(--preset cpu) || RL_DEV=(--preset gpu)
+  "$PYTHON" -m modeling.rl.grpo --checkpoint "$RL_FROM" --out "$WORK/run" --seconds "$RL_SECONDS" "${RL_DEV[@]}" \
+    ${TRAIN_MAX_STEPS:+--max-steps "$TRAIN_MAX_STEPS"} 2>&1 | tee "$WORK/run-train.log"
+else
+  "$PYTHON" -m modeling.train.run --preset gpu --out "$WORK/run" --seconds "$TRAIN_SECONDS" --rl-seconds "$RL_SECONDS" \
+    ${EXTRA[@]+"${EXTRA[@]}"} 2>&1 | tee "$WORK/run-train.log"
+fi
 TRAIN_RC=${PIPESTATUS[0]}
 set -e
 echo "training exit code $TRAIN_RC after $(( $(date +%s) - T0 ))s"
@@ -69,7 +91,7 @@ mkdir -p "$WORK/run"
 cp "$WORK/run-train.log" "$WORK/run/train.log"
 
 # 2-3. export, verify with onnxruntime, pack into $OUT (even a failed training brings back its log)
-SHIP_ARGS=(--run "$WORK/run" --bundle "$WORK/bundle" --out "$OUT" --trained-on "$WHERE, $(date -u +%Y-%m-%dT%H:%MZ), ${TRAIN_SECONDS}s")
+SHIP_ARGS=(--run "$WORK/run" --bundle "$WORK/bundle" --out "$OUT" --trained-on "$WHERE, $(date -u +%Y-%m-%dT%H:%MZ), ${TRAIN_SECONDS}s + RL ${RL_SECONDS}s${RL_FROM:+ from $RL_FROM}")
 if [[ $TRAIN_RC -ne 0 || ! -f "$WORK/run/model.safetensors" ]]; then SHIP_ARGS+=(--skip-export); fi
 "$PYTHON" -m modeling.train.ship "${SHIP_ARGS[@]}"
 echo "device_run done in $(( $(date +%s) - T0 ))s; results in $OUT"

@@ -3,7 +3,9 @@
 Writes into DIR: state.pt (everything needed to resume: weights, optimizer, stage progress, history),
 model.safetensors (H3's checkpoint format: weights + config + tokenizer, what modeling.export reads),
 history.json, loss.png, grid.png (held-out prompts: truth | AR codes through the image tokenizer's decoder |
-final image) and summary.json. Running the same command again resumes where the last checkpoint left off
+final image) and summary.json. With --rl-seconds S > 0, stage 4 (GRPO on the AR, modeling/rl/grpo.py) runs after
+edit post-training and adds rl_history.json, rl_eval.json and rl_grid.png (it needs the OCR model in
+<data>/ocr/, from `python -m modeling.rl.ocr prepare`). Running the same command again resumes where the last checkpoint left off
 (--fresh starts over). ATELIER_DEVICE=cpu forces the CPU (a smoke test of the gpu preset on any machine).
 """
 from __future__ import annotations
@@ -36,9 +38,11 @@ def log(msg: str) -> None:
 
 
 class Run:
-    def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool, grid_steps: int | None = None):
+    def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool, grid_steps: int | None = None,
+                 rl_seconds: float = 0.0, rl_max_steps: int | None = None):
         self.preset, self.out, self.data_folder = preset, out, data_folder
         self.grid_steps = grid_steps
+        self.rl_seconds, self.rl_max_steps = rl_seconds, rl_max_steps
         out.mkdir(parents=True, exist_ok=True)
         self.state_path = out / "state.pt"
         self.device = preset.device
@@ -64,6 +68,7 @@ class Run:
         self.builder = PromptBuilder(cfg, self.tokenizer)
         self.progress = {p["stage"]: S.StageProgress(**p) for p in state["progress"]} if state else {s: S.StageProgress(s) for s in S.STAGES}
         self.opt_state = state.get("optimizer") if state else None
+        self.rl_report = state.get("rl") if state else None  # stage 4 is not resumed mid-way: done or not
         self.ctx = S.Context(preset, history=state["history"] if state else [], log=log,
                              on_checkpoint=self.checkpoint, on_grid=self.grid)
         self.opt = None
@@ -83,7 +88,8 @@ class Run:
         state = {"config": self.model.cfg.to_json(), "tokenizer": self.tokenizer.to_str(),
                  "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
                  "progress": [vars(p) for p in self.progress.values()], "history": self.ctx.history,
-                 "optimizer": self.opt.state_dict() if self.opt is not None else None, "preset": self.preset.name}
+                 "optimizer": self.opt.state_dict() if self.opt is not None else None, "preset": self.preset.name,
+                 "rl": self.rl_report}
         tmp = self.state_path.with_suffix(".tmp")
         torch.save(state, tmp)
         os.replace(tmp, self.state_path)
@@ -153,6 +159,8 @@ class Run:
             self.opt = None
             self.checkpoint()
             self.grid(name)
+        if self.rl_seconds > 0 and self.rl_report is None:
+            self.reinforce()
         summary = {"preset": self.preset.name, "device": self.device,
                    "device_name": torch.cuda.get_device_name() if self.device == "cuda" else "cpu",
                    "train_seconds_budget": self.preset.seconds, "wall_seconds": round(time.time() - t0, 1),
@@ -161,8 +169,25 @@ class Run:
                                   "batch": self.preset.stages[n].batch} for n, p in self.progress.items()},
                    "last_losses": {n: next((h for h in reversed(self.ctx.history) if h["stage"] == n), None) for n in S.STAGES},
                    "latent": {"shift_factor": self.model.cfg.vae.shift_factor, "scaling_factor": self.model.cfg.vae.scaling_factor}}
+        if self.rl_report is not None:
+            summary["rl"] = {k: self.rl_report[k] for k in ("steps", "seconds", "rollouts", "reward_first_steps",
+                                                            "reward_last_steps", "eval_before", "eval_after")}
         (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
         return summary
+
+
+    def reinforce(self) -> None:
+        """Stage 4: GRPO on the AR (OCR + composition rewards), the DiT frozen; then a checkpoint."""
+        from ..rl.grpo import preset as rl_preset, train_rl
+        # the CPU (also a CPU smoke test of the gpu preset) gets the small RL batch
+        cfg = rl_preset("gpu" if self.device == "cuda" else "cpu", self.rl_seconds)
+        cfg.device = self.device
+        cfg.bf16 = self.preset.autocast_bf16 and self.device == "cuda"
+        cfg.seed = self.preset.seed
+        if self.rl_max_steps:
+            cfg.max_steps, cfg.eval_sign, cfg.eval_other = self.rl_max_steps, 4, 4
+        self.rl_report = train_rl(self.model, self.tokenizer, cfg, self.out, log, eval_steps=self.grid_steps)
+        self.checkpoint()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -177,6 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--edits", type=int, help="override the edit pool size (tests)")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing state.pt")
     ap.add_argument("--grid-steps", type=int, help="diffusion steps of the sample grid (default: the config's)")
+    ap.add_argument("--rl-seconds", type=float, default=0.0,
+                    help="stage 4, GRPO on the AR after edit post-training, for this many seconds (default 0: skipped)")
     args = ap.parse_args(argv)
     preset = PRESETS[args.preset]() if args.seconds is None else PRESETS[args.preset](args.seconds)
     forced = os.environ.get("ATELIER_DEVICE")
@@ -197,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_float32_matmul_precision("high")  # TF32 for the fp32 parts (preview, encoding)
     folder = args.data or data_dir()
     os.environ["ATELIER_DATA"] = str(folder)  # the pool's worker processes read the same folder
-    run = Run(preset, args.out, folder, args.fresh, args.grid_steps)
+    run = Run(preset, args.out, folder, args.fresh, args.grid_steps, args.rl_seconds, args.max_steps)
     summary = run.train()
     log("summary: " + json.dumps(summary["stages"]))
 

@@ -9,7 +9,8 @@ Stage 2  generator      AR cross-entropy on the image codes + DiT flow matching 
                         codes; 10% of conditions zeroed (the CFG branch). AR, connector and DiT train together.
 Stage 3  edit           the same two losses on edit sequences (reference codes in the prompt, reference
                         latents into the DiT), alternating with text-to-image steps so generation is kept
-GRPO (stage 4 in issue 5: OCR + composition rewards on the AR) is not implemented here.
+Stage 4  rl             GRPO on the AR (OCR + composition rewards, DiT frozen): modeling/rl/grpo.py,
+                        run by run.py after stage 3 when --rl-seconds > 0
 """
 from __future__ import annotations
 

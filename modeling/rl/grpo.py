@@ -1,0 +1,465 @@
+"""Stage 4: GRPO on the AR only, as the reference (../shared/design/blip3o-next.md, "RL").
+
+One step, top to bottom:
+ 1. prompts   P prompts from the scene engine (a share of them signs), each repeated G times (a group)
+ 2. rollout   the policy AR samples the image codes with the generation's logit processors (image-code mask,
+              temperature, top-k, top-p: the same rules as modeling/sampling.py)
+ 3. render    the frozen connector + DiT + VAE turn the AR hidden states into pixels (Euler, CFG)
+ 4. reward    OCR reward on sign prompts (modeling/rl/ocr.py) and a composition reward from the evaluation's
+              scorer (background, position, object, count; modeling/eval/score.py), weighted
+ 5. advantage A = (r - mean(group)) / (std(group) + eps): only differences within a group teach
+ 6. update    token-level clipped policy gradient  -min(ratio·A, clip(ratio, 1±eps)·A)  on the sampled codes,
+              plus beta · KL(policy || reference) with the k3 estimator  exp(q - p) - (q - p) - 1  (p policy,
+              q reference log-prob of the sampled code); the reference is a frozen copy of the starting AR.
+              Log-probs are over all image codes at the sampling temperature, without the top-k/top-p cut
+              (as common GRPO/PPO code does): over the cut set a peaked policy has log-prob 0 for its one kept
+              code, and the KL term would not see how far it drifted from the reference
+
+    python -m modeling.rl.grpo --checkpoint modeling/checkpoints/nano-h100-2026-11-26/model-fp16.safetensors \
+        --out modeling/runs/rl-cpu --preset cpu --seconds 600
+writes model.safetensors (the RL'd model), rl_history.json (reward per step), rl_eval.json (held-out
+prompts before and after, same seeds) and rl_grid.png.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..model import AtelierModel
+from ..scheduler import sigmas as flow_sigmas
+from ..train.sequences import PromptBuilder
+
+
+@dataclass
+class GRPOConfig:
+    seconds: float = 300.0  # wall-time budget of the RL loop (evaluations not included)
+    max_steps: int = 10**9
+    prompts_per_step: int = 4  # P
+    group_size: int = 16  # G (the reference's)
+    lr: float = 1e-5  # the reference uses 1e-6 on a 3B model; a nano AR needs more to move in minutes
+    beta_kl: float = 0.001  # the reference's
+    clip_eps: float = 0.2
+    updates_per_batch: int = 1  # gradient steps per batch of rollouts (>1 makes the clip act)
+    adv_eps: float = 1e-4
+    grad_clip: float = 1.0
+    ocr_weight: float = 1.0
+    composition_weight: float = 1.0
+    sign_fraction: float = 0.5  # share of prompts with a sign
+    diffusion_steps: int | None = None  # None: the model config's scheduler steps
+    split: str = "train"  # rollout prompts; the evaluation uses "heldout"
+    eval_sign: int = 16
+    eval_other: int = 16
+    seed: int = 0
+    device: str = "cpu"
+    bf16: bool = False  # autocast for rollouts and the loss (CUDA only)
+    log_every_s: float = 10.0
+
+
+def preset(name: str, seconds: float | None = None) -> GRPOConfig:
+    if name == "cpu":
+        c = GRPOConfig(prompts_per_step=2, group_size=8, diffusion_steps=10, eval_sign=32, eval_other=32)
+    elif name == "gpu":
+        c = GRPOConfig(prompts_per_step=16, group_size=16, device="cuda", bf16=True, eval_sign=96, eval_other=96)
+    else:
+        raise ValueError(f"unknown RL preset {name!r} (cpu, gpu)")
+    return c if seconds is None else dataclasses.replace(c, seconds=seconds)
+
+
+# ---------------------------------------------------------------- 1. prompts
+
+@dataclass
+class PromptItem:
+    prompt: str
+    scene: object | None = None  # the data engine's Scene the prompt describes (None for synthetic rewards)
+
+
+class ScenePrompts:
+    """An endless, seeded stream of (caption, scene) from the data engine; `sign_fraction` of them signs."""
+
+    def __init__(self, seed: int, split: str, sign_fraction: float):
+        from ..data.assets import Assets
+        self.assets = Assets()
+        self.names = self.assets.names()
+        self.syn = {o.name: o.synonyms for o in self.assets.objects}
+        self.seed, self.split, self.sign_fraction = seed, split, sign_fraction
+        self.i = 0
+        self.pick = np.random.default_rng(seed)
+
+    def _next(self, want_sign: bool) -> PromptItem:
+        from ..data.captions import caption
+        from ..data.scene import sample_scene, scene_rng
+        while True:
+            rng = scene_rng(self.seed, self.split, self.i, "rl")
+            self.i += 1
+            scene = sample_scene(rng, self.names, self.split)
+            if (scene.sign is not None) == want_sign:
+                return PromptItem(caption(scene, rng, self.syn), scene)
+
+    def take(self, n: int) -> list[PromptItem]:
+        return [self._next(bool(self.pick.random() < self.sign_fraction)) for _ in range(n)]
+
+
+# ---------------------------------------------------------------- 2. rollout (the generation's processors)
+
+def process_logits(logits: torch.Tensor, offset: int, size: int, temperature: float, top_k: int,
+                   top_p: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """[B, vocab] -> (scaled image-code logits [B, size] with -inf outside the kept set, kept mask [B, size]).
+
+    The rules of modeling/sampling.process_logits, batched: only image codes; divide by the temperature; keep
+    the top_k largest; then the shortest prefix (by probability) whose mass reaches top_p."""
+    if temperature <= 0:
+        raise ValueError("RL needs stochastic sampling: temperature must be > 0")
+    x = logits[:, offset:offset + size].float() / temperature
+    keep = torch.ones_like(x, dtype=torch.bool)
+    if 0 < top_k < size:
+        kth = torch.topk(x, top_k, dim=-1).values[:, -1:]
+        keep &= x >= kth
+    p = torch.softmax(x.masked_fill(~keep, float("-inf")).double(), -1)  # float64, as the spec sampler
+    sp, order = torch.sort(p, descending=True, dim=-1, stable=True)
+    before = sp.cumsum(-1) - sp  # mass of the more likely codes
+    keep_sorted = (before < top_p) & (sp > 0)
+    keep_sorted[:, 0] = True
+    keep = torch.zeros_like(keep).scatter(-1, order, keep_sorted)
+    return x.masked_fill(~keep, float("-inf")), keep
+
+
+@dataclass
+class Rollout:
+    items: list[PromptItem]  # one per row (the group's prompt repeated)
+    ids: torch.Tensor  # left-padded prefixes [B, L]
+    mask: torch.Tensor  # [B, L]
+    codes: torch.Tensor  # sampled codes [B, N] (0..size-1)
+    hidden: torch.Tensor  # AR hidden states of <|img_start|> + codes [B, N + 1, D] (the DiT's condition)
+
+
+@torch.no_grad()
+def rollout(model: AtelierModel, builder: PromptBuilder, items: list[PromptItem], gen: torch.Generator,
+            temperature: float | None = None) -> Rollout:
+    cfg, s = model.cfg, model.cfg.sampling
+    t = s.temperature if temperature is None else temperature
+    dev = next(model.parameters()).device
+    prefixes = [builder.prefix("generate", builder.prompt_ids(it.prompt)) for it in items]
+    b, longest = len(prefixes), max(len(p) for p in prefixes)
+    ids = torch.full((b, longest), builder.pad, dtype=torch.long)
+    mask = torch.zeros((b, longest), dtype=torch.long)
+    for i, p in enumerate(prefixes):
+        ids[i, longest - len(p):] = torch.tensor(p)
+        mask[i, longest - len(p):] = 1
+    ids, mask = ids.to(dev), mask.to(dev)
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    pk, pv = model.ar.empty_cache(b)
+    logits, hidden, pk, pv = model.ar(ids, mask, pos, pk, pv)
+    hiddens, codes = [hidden[:, -1]], []
+    full_mask, last_pos = mask, pos[:, -1]
+    for _ in range(cfg.code_count):
+        x, _ = process_logits(logits[:, -1], cfg.image_code_offset, cfg.codebook_size, t, s.top_k, s.top_p)
+        code = torch.multinomial(torch.softmax(x, -1), 1, generator=gen)[:, 0]
+        codes.append(code)
+        full_mask = torch.cat([full_mask, torch.ones((b, 1), dtype=torch.long, device=dev)], 1)
+        last_pos = last_pos + 1
+        logits, hidden, pk, pv = model.ar((code + cfg.image_code_offset)[:, None], full_mask, last_pos[:, None], pk, pv)
+        hiddens.append(hidden[:, -1])
+    return Rollout(items, ids, mask, torch.stack(codes, 1), torch.stack(hiddens, 1).float())
+
+
+# ---------------------------------------------------------------- 3. render (frozen DiT + VAE)
+
+@torch.no_grad()
+def render(model: AtelierModel, hidden: torch.Tensor, gen: torch.Generator, steps: int | None = None) -> np.ndarray:
+    """uint8 [B, H, W, 3]: connector(hidden) conditions Euler flow matching with CFG on zeroed conditions."""
+    cfg = model.cfg
+    b = hidden.shape[0]
+    cond = model.connector(hidden)
+    c, h, w = cfg.latent_shape
+    x = torch.randn((b, c, h, w), generator=gen, device=hidden.device)
+    ref, zero = torch.zeros_like(x), torch.zeros_like(cond)
+    sig = flow_sigmas(steps or cfg.scheduler.steps, cfg.scheduler.shift)
+    for i in range(len(sig) - 1):
+        tt = torch.full((b,), float(sig[i]), device=x.device)
+        v = model.dit(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([cond, zero]), torch.cat([ref, ref])).float()
+        v = v[b:] + cfg.scheduler.cfg_scale * (v[:b] - v[b:])
+        x = x + float(sig[i + 1] - sig[i]) * v
+    img = model.vae.decode(model.vae.unscale(x)).float()
+    return ((img.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+# ---------------------------------------------------------------- 4. rewards
+
+class Reward(Protocol):
+    needs_pixels: bool
+
+    def __call__(self, items: list[PromptItem], codes: torch.Tensor, images: np.ndarray | None) -> tuple[np.ndarray, dict]:
+        ...
+
+
+class SceneReward:
+    """ocr_weight · OCR reward (sign prompts) + composition_weight · mean of the scorer's background,
+    position, object and count judgements (those that apply), divided by the weights that applied."""
+    needs_pixels = True
+
+    def __init__(self, ocr_weight: float, composition_weight: float, ocr=None):
+        from ..data.assets import Assets
+        from .ocr import OcrReward
+        self.assets = Assets()
+        self.w_ocr, self.w_comp = ocr_weight, composition_weight
+        threads = min(8, os.cpu_count() or 1)  # the OCR runs on the CPU beside the GPU rollouts
+        self.ocr = ocr if ocr is not None else (OcrReward(threads=threads) if ocr_weight > 0 else None)
+
+    def parts(self, items: list[PromptItem], images: np.ndarray) -> list[dict[str, float]]:
+        from ..eval.score import score_scene
+        ocr = self.ocr(images, [it.prompt for it in items]) if self.ocr is not None else [None] * len(items)
+        rows = []
+        for it, img, o in zip(items, images, ocr):
+            s = score_scene(img, it.scene, self.assets)
+            row = {"composition": float(np.mean([v for k, v in s.items() if k != "text"]))}
+            if "text" in s:
+                row["text_template"] = s["text"]
+            if o is not None:
+                row["ocr"] = o
+            rows.append(row)
+        return rows
+
+    def __call__(self, items, codes, images):
+        rewards, rows = [], []
+        for p in self.parts(items, images):
+            num = self.w_comp * p["composition"] + self.w_ocr * p.get("ocr", 0.0)
+            den = self.w_comp + (self.w_ocr if "ocr" in p else 0.0)
+            rewards.append(num / den if den > 0 else 0.0)
+            rows.append(p)
+        means = {k: float(np.mean([r[k] for r in rows if k in r])) for k in ("composition", "ocr", "text_template")
+                 if any(k in r for r in rows)}
+        return np.asarray(rewards, np.float64), means
+
+
+# ---------------------------------------------------------------- 5. advantages
+
+def group_advantages(rewards: torch.Tensor, group_size: int, eps: float = 1e-4) -> torch.Tensor:
+    """[P·G] rewards (groups contiguous) -> (r - group mean) / (group std + eps); a constant group gives 0."""
+    r = rewards.reshape(-1, group_size).double()
+    a = (r - r.mean(1, keepdim=True)) / (r.std(1, unbiased=False, keepdim=True) + eps)
+    return a.reshape(-1).float()
+
+
+# ---------------------------------------------------------------- 6. the loss
+
+def code_logprobs(ar, roll: Rollout, cfg, temperature: float) -> torch.Tensor:
+    """log-prob [B, N] of each sampled code under `ar`: softmax over the image codes at the temperature."""
+    n = roll.codes.shape[1]
+    ids = torch.cat([roll.ids, roll.codes + cfg.image_code_offset], 1)
+    mask = torch.cat([roll.mask, torch.ones_like(roll.codes)], 1)
+    logits, _ = ar.forward_full(ids, mask)
+    x = logits[:, -(n + 1):-1, cfg.image_code_offset:cfg.image_code_offset + cfg.codebook_size].float() / temperature
+    logp = F.log_softmax(x, -1)
+    return logp.gather(-1, roll.codes[..., None])[..., 0]
+
+
+def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor, adv: torch.Tensor,
+              clip_eps: float, beta: float) -> tuple[torch.Tensor, dict[str, float]]:
+    """Token-level clipped surrogate + beta · k3 KL; logp/old/ref [B, N], adv [B]. Mean over all tokens."""
+    ratio = torch.exp(logp - old_logp)
+    a = adv[:, None]
+    pg = -torch.minimum(ratio * a, ratio.clamp(1 - clip_eps, 1 + clip_eps) * a)
+    d = ref_logp - logp
+    kl = torch.exp(d) - d - 1
+    loss = (pg + beta * kl).mean()
+    with torch.no_grad():
+        stats = {"pg": float(pg.mean()), "kl": float(kl.mean()), "clipped": float(((ratio - 1).abs() > clip_eps).float().mean())}
+    return loss, stats
+
+
+# ---------------------------------------------------------------- the trainer
+
+@dataclass
+class GRPO:
+    model: AtelierModel
+    builder: PromptBuilder
+    cfg: GRPOConfig
+    reward: Reward
+    prompts: Callable[[int], list[PromptItem]]
+    history: list[dict] = field(default_factory=list)
+
+    def __post_init__(self):
+        m = self.model
+        for p in m.parameters():
+            p.requires_grad_(False)
+        for p in m.ar.parameters():
+            p.requires_grad_(True)
+        self.reference = copy.deepcopy(m.ar).eval()
+        for p in self.reference.parameters():
+            p.requires_grad_(False)
+        self.params = [p for p in m.ar.parameters()]
+        self.opt = torch.optim.AdamW(self.params, lr=self.cfg.lr, betas=(0.9, 0.99), weight_decay=0.0)
+        self.gen = torch.Generator(device=self.cfg.device).manual_seed(self.cfg.seed)
+        self.temperature = m.cfg.sampling.temperature
+        self.step_index = 0
+
+    def autocast(self):
+        if self.cfg.bf16 and self.cfg.device == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def step(self) -> dict:
+        c, m = self.cfg, self.model
+        t0 = time.perf_counter()
+        groups = self.prompts(c.prompts_per_step)
+        items = [it for it in groups for _ in range(c.group_size)]
+        m.eval()  # no dropout anywhere: rollout and update see the same network
+        with self.autocast():
+            roll = rollout(m, self.builder, items, self.gen, self.temperature)
+            images = render(m, roll.hidden, self.gen, c.diffusion_steps) if self.reward.needs_pixels else None
+        t_roll = time.perf_counter()
+        rewards, parts = self.reward(items, roll.codes, images)
+        r = torch.as_tensor(rewards, dtype=torch.float32, device=roll.codes.device)
+        adv = group_advantages(r, c.group_size, c.adv_eps)
+        t_reward = time.perf_counter()
+        with torch.no_grad(), self.autocast():
+            old = code_logprobs(m.ar, roll, m.cfg, self.temperature)
+            ref = code_logprobs(self.reference, roll, m.cfg, self.temperature)
+        stats = {}
+        for _ in range(c.updates_per_batch):
+            with self.autocast():
+                logp = code_logprobs(m.ar, roll, m.cfg, self.temperature)
+            loss, stats = grpo_loss(logp, old, ref, adv, c.clip_eps, c.beta_kl)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            gnorm = float(torch.nn.utils.clip_grad_norm_(self.params, c.grad_clip))
+            self.opt.step()
+        self.step_index += 1
+        row = {"step": self.step_index, "reward": float(rewards.mean()), "reward_std": float(rewards.std()),
+               **{f"reward_{k}": v for k, v in parts.items()}, **stats, "grad_norm": gnorm,
+               "rollout_s": round(t_roll - t0, 2), "reward_s": round(t_reward - t_roll, 2),
+               "update_s": round(time.perf_counter() - t_reward, 2)}
+        self.history.append(row)
+        return row
+
+    def run(self, log: Callable[[str], None] = print) -> list[dict]:
+        c = self.cfg
+        t0, last = time.perf_counter(), -1e9
+        while time.perf_counter() - t0 < c.seconds and self.step_index < c.max_steps:
+            row = self.step()
+            row["elapsed"] = round(time.perf_counter() - t0, 1)
+            if row["elapsed"] - last >= c.log_every_s or self.step_index == 1:
+                last = row["elapsed"]
+                log(f"[rl] step {row['step']} {row['elapsed']:.0f}/{c.seconds:.0f}s reward {row['reward']:.3f} "
+                    + " ".join(f"{k[7:]} {v:.3f}" for k, v in row.items() if k.startswith("reward_") and k != "reward_std")
+                    + f" kl {row['kl']:.2e} pg {row['pg']:+.3f} (rollout {row['rollout_s']}s reward {row['reward_s']}s "
+                    f"update {row['update_s']}s)")
+        return self.history
+
+
+# ---------------------------------------------------------------- evaluation (held-out prompts, fixed seeds)
+
+@torch.no_grad()
+def evaluate(model: AtelierModel, builder: PromptBuilder, reward: SceneReward, n_sign: int, n_other: int,
+             seed: int = 0, steps: int | None = None, batch: int = 32, bf16: bool = False):
+    """One image per held-out prompt (the split the eval command uses), the same seeds every call, scored
+    by the OCR reader (exact match = reward 1.0) and the evaluation's scorer; PyTorch, not the bundle.
+    Returns (scores, images, prompts)."""
+    from ..eval.run import heldout_prompts
+    from ..eval.score import score_scene
+    dev = next(model.parameters()).device
+    per_layout = max(1, n_other // 3)
+    triples = heldout_prompts(reward.assets, per_layout, per_layout, n_sign, n_other - 2 * per_layout, seed)
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    images = []
+    ac = torch.autocast("cuda", dtype=torch.bfloat16) if bf16 and dev.type == "cuda" else contextlib.nullcontext()
+    for s in range(0, len(triples), batch):
+        items = [PromptItem(p, sc) for sc, p, _ in triples[s:s + batch]]
+        with ac:
+            roll = rollout(model, builder, items, gen)
+            images.append(render(model, roll.hidden, gen, steps))
+    images = np.concatenate(images)
+    cats: dict[str, list[float]] = {}
+    prompts = [p for _, p, _ in triples]
+    ocr = reward.ocr(images, prompts) if reward.ocr is not None else [None] * len(prompts)
+    for (scene, prompt, _), img, r in zip(triples, images, ocr):
+        for k, v in score_scene(img, scene, reward.assets).items():
+            cats.setdefault(k, []).append(v)
+        if r is not None:
+            cats.setdefault("ocr_reward", []).append(r)
+            cats.setdefault("ocr_exact", []).append(float(r == 1.0))
+    out = {k: float(np.mean(v)) for k, v in cats.items()}
+    out["n"] = len(triples)
+    return out, images, prompts
+
+
+# ---------------------------------------------------------------- CLI
+
+def train_rl(model: AtelierModel, tokenizer, cfg: GRPOConfig, out: Path, log: Callable[[str], None] = print,
+             eval_steps: int | None = None) -> dict:
+    """Evaluate, run GRPO for cfg.seconds, evaluate again; writes rl_history.json, rl_eval.json, rl_grid.png."""
+    from ..train.preview import grid_png
+    out.mkdir(parents=True, exist_ok=True)
+    model.to(cfg.device)
+    builder = PromptBuilder(model.cfg, tokenizer)
+    reward = SceneReward(cfg.ocr_weight, cfg.composition_weight)
+    stream = ScenePrompts(cfg.seed, cfg.split, cfg.sign_fraction)
+    t = time.time()
+    before, imgs_before, prompts = evaluate(model, builder, reward, cfg.eval_sign, cfg.eval_other, steps=eval_steps, bf16=cfg.bf16)
+    log(f"[rl] eval before ({time.time() - t:.0f}s): {json.dumps(before)}")
+    trainer = GRPO(model, builder, cfg, reward, stream.take)
+    t = time.time()
+    history = trainer.run(log)
+    train_s = time.time() - t
+    (out / "rl_history.json").write_text(json.dumps(history, indent=0))
+    after, imgs_after, _ = evaluate(model, builder, reward, cfg.eval_sign, cfg.eval_other, steps=eval_steps, bf16=cfg.bf16)
+    log(f"[rl] eval after: {json.dumps(after)}")
+    for p in model.parameters():
+        p.requires_grad_(True)
+    k = max(1, len(history) // 5)
+    report = {"config": dataclasses.asdict(cfg), "steps": len(history), "seconds": round(train_s, 1),
+              "rollouts": len(history) * cfg.prompts_per_step * cfg.group_size,
+              "reward_first_steps": float(np.mean([h["reward"] for h in history[:k]])) if history else None,
+              "reward_last_steps": float(np.mean([h["reward"] for h in history[-k:]])) if history else None,
+              "eval_before": before, "eval_after": after,
+              "eval_note": "held-out prompts, one image each, same seeds before/after, PyTorch; ocr_exact = OCR read "
+                           "contains the word; background/position/object/count/text = modeling/eval/score.py"}
+    (out / "rl_eval.json").write_text(json.dumps(report, indent=1))
+    show = list(range(min(12, len(prompts))))
+    grid_png([[imgs_before[i], imgs_after[i]] for i in show], [prompts[i] for i in show], out / "rl_grid.png",
+             "RL: before | after (same seed)")
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ..checkpoint import load_checkpoint, save_checkpoint
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--preset", choices=("cpu", "gpu"), default="cpu")
+    ap.add_argument("--seconds", type=float)
+    ap.add_argument("--max-steps", type=int)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--group-size", type=int)
+    ap.add_argument("--prompts-per-step", type=int)
+    ap.add_argument("--ocr-weight", type=float)
+    ap.add_argument("--composition-weight", type=float)
+    ap.add_argument("--eval-steps", type=int, help="diffusion steps of the before/after evaluation (default: the config's)")
+    args = ap.parse_args(argv)
+    cfg = preset(args.preset, args.seconds)
+    for k in ("max_steps", "lr", "group_size", "prompts_per_step", "ocr_weight", "composition_weight"):
+        if getattr(args, k) is not None:
+            setattr(cfg, k, getattr(args, k))
+    torch.manual_seed(cfg.seed)
+    model, tokenizer = load_checkpoint(args.checkpoint)
+    model = model.float()
+    log = lambda s: print(f"{time.strftime('%H:%M:%S')} {s}", flush=True)
+    report = train_rl(model, tokenizer, cfg, args.out, log, args.eval_steps)
+    save_checkpoint(args.out / "model.safetensors", model.cpu(), tokenizer)
+    log(f"[rl] wrote {args.out / 'model.safetensors'}; reward first {report['reward_first_steps']} last {report['reward_last_steps']}")
+
+
+if __name__ == "__main__":
+    main()
