@@ -353,7 +353,7 @@ class GRPO:
             if row["elapsed"] - last >= c.log_every_s or self.step_index == 1:
                 last = row["elapsed"]
                 log(f"[rl] step {row['step']} {row['elapsed']:.0f}/{c.seconds:.0f}s reward {row['reward']:.3f} "
-                    + " ".join(f"{k[7:]} {v:.3f}" for k, v in row.items() if k.startswith("reward_") and k != "reward_std")
+                    + " ".join(f"{k[7:]} {v:.3f}" for k, v in row.items() if k.startswith("reward_") and k not in ("reward_std", "reward_s"))
                     + f" kl {row['kl']:.2e} pg {row['pg']:+.3f} (rollout {row['rollout_s']}s reward {row['reward_s']}s "
                     f"update {row['update_s']}s)")
         return self.history
