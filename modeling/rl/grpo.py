@@ -29,6 +29,8 @@ import dataclasses
 import json
 import os
 import time
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -204,25 +206,51 @@ class Reward(Protocol):
         ...
 
 
+_WORKER_ASSETS = None
+
+
+def _init_score_worker(folder: str) -> None:
+    global _WORKER_ASSETS
+    from ..data.assets import Assets
+    _WORKER_ASSETS = Assets(Path(folder))
+
+
+def _score_chunk(pairs) -> list[dict]:
+    from ..eval.score import score_scene
+    return [score_scene(img, scene, _WORKER_ASSETS) for scene, img in pairs]
+
+
 class SceneReward:
     """ocr_weight · OCR reward (sign prompts) + composition_weight · mean of the scorer's background,
     position, object and count judgements (those that apply), divided by the weights that applied."""
     needs_pixels = True
 
-    def __init__(self, ocr_weight: float, composition_weight: float, ocr=None):
+    def __init__(self, ocr_weight: float, composition_weight: float, ocr=None, workers: int | None = None):
         from ..data.assets import Assets
         from .ocr import OcrReward
         self.assets = Assets()
         self.w_ocr, self.w_comp = ocr_weight, composition_weight
-        threads = min(8, os.cpu_count() or 1)  # the OCR runs on the CPU beside the GPU rollouts
-        self.ocr = ocr if ocr is not None else (OcrReward(threads=threads) if ocr_weight > 0 else None)
+        cores = os.cpu_count() or 1  # rewards run on the CPU beside the GPU rollouts
+        self.ocr = ocr if ocr is not None else (OcrReward(threads=min(8, cores)) if ocr_weight > 0 else None)
+        self.workers = workers if workers is not None else min(8, cores // 2)
+        self.pool = None
+        if self.workers > 1:  # spawn, not fork: the parent may hold a CUDA context
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_init_score_worker, initargs=(str(self.assets.folder),))
 
     def parts(self, items: list[PromptItem], images: np.ndarray) -> list[dict[str, float]]:
         from ..eval.score import score_scene
         ocr = self.ocr(images, [it.prompt for it in items]) if self.ocr is not None else [None] * len(items)
+        # the scorer rebuilds its object templates for every new measured background colour (~40 ms an image
+        # here): with spare cores, worker processes share the images so a 256-rollout step does not wait on one
+        pairs = [(it.scene, img) for it, img in zip(items, images)]
+        if self.pool is not None:
+            k = -(-len(pairs) // self.workers)
+            scores = [s for part in self.pool.map(_score_chunk, [pairs[i:i + k] for i in range(0, len(pairs), k)]) for s in part]
+        else:
+            scores = [score_scene(img, scene, self.assets) for scene, img in pairs]
         rows = []
-        for it, img, o in zip(items, images, ocr):
-            s = score_scene(img, it.scene, self.assets)
+        for s, o in zip(scores, ocr):
             row = {"composition": float(np.mean([v for k, v in s.items() if k != "text"]))}
             if "text" in s:
                 row["text_template"] = s["text"]
