@@ -153,14 +153,8 @@ def rollout(model: AtelierModel, builder: PromptBuilder, items: list[PromptItem]
     t = s.temperature if temperature is None else temperature
     dev = next(model.parameters()).device
     prefixes = [builder.prefix("generate", builder.prompt_ids(it.prompt)) for it in items]
-    b, longest = len(prefixes), max(len(p) for p in prefixes)
-    ids = torch.full((b, longest), builder.pad, dtype=torch.long)
-    mask = torch.zeros((b, longest), dtype=torch.long)
-    for i, p in enumerate(prefixes):
-        ids[i, longest - len(p):] = torch.tensor(p)
-        mask[i, longest - len(p):] = 1
-    ids, mask = ids.to(dev), mask.to(dev)
-    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    b = len(prefixes)
+    ids, mask, pos = builder.left_padded(prefixes, dev)
     pk, pv = model.ar.empty_cache(b)
     logits, hidden, pk, pv = model.ar(ids, mask, pos, pk, pv)
     hiddens, codes = [hidden[:, -1]], []

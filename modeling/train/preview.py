@@ -50,14 +50,8 @@ def generate(model, builder: PromptBuilder, prompts: list[str], refs_u8: torch.T
         ref_codes = model.image_tokenizer.encode(x).cpu().numpy()
         ref_lat = model.vae.scale(model.vae.encode(x)[0])
     prefixes = [builder.prefix(kind, builder.prompt_ids(p), None if ref_codes is None else ref_codes[i]) for i, p in enumerate(prompts)]
-    b, longest = len(prefixes), max(len(p) for p in prefixes)
-    ids = torch.full((b, longest), builder.pad, dtype=torch.long)
-    mask = torch.zeros((b, longest), dtype=torch.long)
-    for i, p in enumerate(prefixes):
-        ids[i, longest - len(p):] = torch.tensor(p)
-        mask[i, longest - len(p):] = 1
-    ids, mask = ids.to(dev), mask.to(dev)
-    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    b = len(prefixes)
+    ids, mask, pos = builder.left_padded(prefixes, dev)
     pk, pv = model.ar.empty_cache(b)
     pk, pv = [t.to(dev) for t in pk], [t.to(dev) for t in pv]
     logits, hidden, pk, pv = model.ar(ids, mask, pos, pk, pv)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import torch
 from tokenizers import Tokenizer
 
 from ..config import ModelConfig
@@ -64,6 +65,18 @@ class PromptBuilder:
             else:
                 ids += p
         return ids
+
+    def left_padded(self, prefixes: list[list[int]], device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Prompt prefixes as one left-padded batch for a prefill: ids, attention mask and position ids
+        (cumsum(mask) − 1, 0 on padding), as docs/bundle-spec.md defines them."""
+        b, longest = len(prefixes), max(len(p) for p in prefixes)
+        ids = torch.full((b, longest), self.pad, dtype=torch.long)
+        mask = torch.zeros((b, longest), dtype=torch.long)
+        for i, p in enumerate(prefixes):
+            ids[i, longest - len(p):] = torch.tensor(p)
+            mask[i, longest - len(p):] = 1
+        ids, mask = ids.to(device), mask.to(device)
+        return ids, mask, (mask.cumsum(-1) - 1).clamp(min=0)
 
     def rows(self, kind: str, prompts: list[list[int]], codes: np.ndarray, refs: np.ndarray | None = None):
         """Left-padded rows [N, L] (prefix + target codes) and their attention masks (int64 numpy)."""
