@@ -11,12 +11,14 @@ Honest and simple on purpose; every judgement is checkable by eye:
   measured background colour (same tint as the prompt), nearest by mean squared error at 20x20; correct
   if the nearest is the prompt's object (top-1 of 182).
 - count (a row of copies): runs of foreground columns at least 4 px wide in the row's band.
-- text (signs): the nearest rendered sign template among all sign words (train + held-out), searched over
-  +-4 px around the prompt's sign position. The signs use one fixed font, so this reads them; it is a
-  template match, not an OCR (it can only answer known words), and is reported as such.
+- text (signs): PaddleOCR's recogniser (PP-OCR rec, modeling/rl/ocr.py) reads the sign bands; `text` = exact
+  match (the word is in the best read, case and spaces ignored, i.e. the reference's reward is 1),
+  `text_similarity` = that reward, 1 - normalised edit distance. Without an OCR reader (`ocr=None`) the
+  old template reader answers `text` instead: the nearest rendered sign among all sign words, +-4 px around
+  the prompt's sign position (it can only answer known words). `text_template` is always reported.
 - edit (preserve): PSNR of the output against the edit's source outside the region the edit may change.
 - edit (done): background -> the new colour measured; keep -> PSNR >= 30 dB to the source; text -> the
-  sign reads the new word; remove -> the old box is <10% foreground; add -> in the new box, the added
+  sign reads the new word (OCR exact match when a reader is given); remove -> the old box is <10% foreground; add -> in the new box, the added
   object is nearer than every other object and than nothing;
   move -> the foreground near the old/new boxes centres on the new cell; recolour / replace -> among
   re-renderings of that group with every tint / every object, the target's is nearest to the output.
@@ -138,13 +140,29 @@ def count_in_row(mask: np.ndarray, row: str) -> int:
     return runs
 
 
-def score_scene(img: np.ndarray, scene: Scene, assets: Assets) -> dict[str, float]:
-    """Per-category 0/1 scores of one generated image; categories that do not apply are left out."""
+def read_text_ocr(img: np.ndarray, word: str, ocr) -> tuple[float, float, list[str]]:
+    """(exact, similarity, reads) of the sign word in img by the OCR reader `ocr` (modeling.rl.ocr.OcrReward):
+    similarity is the reference's reward (1 - normalised edit distance, 1 when the word is in a read) maximised
+    over the sign bands; exact is similarity == 1."""
+    from ..rl.ocr import text_reward
+    reads = ocr.reads(img)
+    sim = max((text_reward(r, word.lower()) for r in reads), default=0.0)
+    return float(sim == 1.0), float(sim), reads
+
+
+def score_scene(img: np.ndarray, scene: Scene, assets: Assets, ocr=None) -> dict[str, float]:
+    """Per-category scores of one generated image (0/1, text_similarity in [0, 1]); categories that do not
+    apply are left out. `ocr` (an OcrReward) reads sign text; without it the template reader does."""
     out: dict[str, float] = {}
     out["background"] = float(measure_background(img, scene.background) == scene.background.colours())
     if scene.sign is not None:
         from ..data import split as S
-        out["text"] = float(read_sign(img, scene, assets, S.TRAIN_WORDS + S.HELDOUT_WORDS) == scene.sign.word)
+        template = float(read_sign(img, scene, assets, S.TRAIN_WORDS + S.HELDOUT_WORDS) == scene.sign.word)
+        out["text_template"] = template
+        if ocr is not None:
+            out["text"], out["text_similarity"], _ = read_text_ocr(img, scene.sign.word, ocr)
+        else:
+            out["text"] = template
     groups = scene.groups
     if len(groups) != 1 or scene.sign is not None:
         return out
@@ -214,7 +232,7 @@ def _box_fg(mask: np.ndarray, box) -> float:
     return float(mask[y0:y1, x0:x1].mean())
 
 
-def edit_done(img: np.ndarray, pair, assets: Assets) -> float | None:
+def edit_done(img: np.ndarray, pair, assets: Assets, ocr=None) -> float | None:
     """1.0 if the output shows what the instruction asked (judged as described per kind), else 0.0."""
     from ..data import split as S
     from ..data.palette import TINTS
@@ -226,6 +244,8 @@ def edit_done(img: np.ndarray, pair, assets: Assets) -> float | None:
     if kind == "keep":
         return float(psnr(img, render(src, assets), np.ones(img.shape[:2], bool)) >= 30)
     if kind == "text":
+        if ocr is not None:
+            return read_text_ocr(img, tgt.sign.word, ocr)[0]
         return float(read_sign(img, tgt, assets, S.TRAIN_WORDS + S.HELDOUT_WORDS) == tgt.sign.word)
     mask = foreground(img, tgt, assets)
     if kind == "remove":

@@ -53,6 +53,8 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
     from modeling.train.presets import cpu_model
     from modeling.train.stages import train_text_tokenizer
 
+    from modeling.rl.ocr import ocr_dir
+    ocr = ocr_dir() if (ocr_dir() / "rec.onnx").exists() else None  # the prepared OCR model, read before the data folder moves
     monkeypatch.setenv("ATELIER_DATA", str(prepared_folder()))
     cfg = cpu_model()
     cfg.scheduler.steps = 2
@@ -61,8 +63,11 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
     tok = train_text_tokenizer(prepared_folder(), cfg.text.vocab_size)
     export_bundle(model, tok, tmp_path / "bundle", log=lambda m: None)
     report = evaluate(tmp_path / "bundle", tmp_path / "eval", n_single=2, n_count=1, n_sign=1, n_pair=1, n_edits=2,
-                      batch=5, log=lambda m: None, n_novel=1)
+                      batch=5, log=lambda m: None, n_novel=1, use_ocr=ocr is not None, ocr_folder=ocr)
     saved = json.loads((tmp_path / "eval" / "scores.json").read_text())
+    if ocr is not None:  # PaddleOCR reads the true sign; the untrained model's sign is not read
+        assert saved["truth_text_detail"]["text_similarity"] == 1.0 and "PaddleOCR" in saved["notes"][0]
+        assert report["categories"]["text"] == 0.0 and report["text_detail"]["text_similarity"] < 0.5
     assert saved["n_prompts"] == 5 and len(saved["items"]) == 5 and len(saved["edit_items"]) == 2
     assert saved["truth"]["background"] == 1.0 and saved["truth"]["position"] == 1.0 and saved["truth"]["text"] == 1.0
     assert saved["edits"]["done_on_truth"] == 1.0
@@ -82,3 +87,21 @@ def test_edit_done_on_truth_and_not_on_the_unchanged_source():
         if kind != "keep":
             undone = np.mean([edit_done(render(p.source, assets), p, assets) for p in pairs])
             assert undone <= 0.25, (kind, undone)
+
+
+def test_ocr_text_score_reads_true_signs_and_refuses_other_words():
+    from modeling.rl.ocr import OcrReward, ocr_dir
+    if not (ocr_dir() / "rec.onnx").exists():
+        pytest.skip("OCR model not prepared: python -m modeling.rl.ocr prepare")
+    ocr = OcrReward(ocr_dir())
+    assets = prepared_assets()
+    names = assets.names()
+    signs = [s for s in (sample_scene(scene_rng(5, "heldout", i), names, "heldout") for i in range(300)) if s.sign][:12]
+    assert len(signs) >= 8
+    for i, s in enumerate(signs):
+        right = score_scene(render(s, assets), s, assets, ocr)
+        assert right["text"] == 1.0 and right["text_similarity"] == 1.0 and right["text_template"] == 1.0
+        other = signs[(i + 1) % len(signs)]
+        if other.sign.word != s.sign.word:  # another word on the sign: not an exact match
+            wrong = score_scene(render(other, assets), s, assets, ocr)
+            assert wrong["text"] == 0.0 and wrong["text_similarity"] < 1.0

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from tokenizers import Tokenizer
 
-from ..checkpoint import save_checkpoint
+from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import ModelConfig
 from ..data.assets import data_dir
 from ..data.dataset import make_edits, make_scenes
@@ -39,7 +39,7 @@ def log(msg: str) -> None:
 
 class Run:
     def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool, grid_steps: int | None = None,
-                 rl_seconds: float = 0.0, rl_max_steps: int | None = None):
+                 rl_seconds: float = 0.0, rl_max_steps: int | None = None, init: Path | None = None):
         self.preset, self.out, self.data_folder = preset, out, data_folder
         self.grid_steps = grid_steps
         self.rl_seconds, self.rl_max_steps = rl_seconds, rl_max_steps
@@ -52,9 +52,16 @@ class Run:
         if self.state_path.exists() and not fresh:
             state = torch.load(self.state_path, map_location="cpu", weights_only=False)
             log(f"resuming from {self.state_path}: " + ", ".join(f"{p['stage']} step {p['step']}{' (done)' if p['done'] else ''}" for p in state["progress"]))
+        init_model = None
         if state is not None:
             cfg = ModelConfig.from_dict(json.loads(state["config"]))
             self.tokenizer = Tokenizer.from_str(state["tokenizer"])
+        elif init is not None:
+            # Continue from a trained checkpoint: its tokenizer, config (incl. the fitted latent scale) and weights;
+            # the autoencoders are taken as trained, so their latents and codes stay what the DiT and AR learned.
+            init_model, self.tokenizer = load_checkpoint(init)
+            cfg = init_model.cfg
+            log(f"initialised from {init}: autoencoders kept, latent shift {cfg.vae.shift_factor:.4f} scale {cfg.vae.scaling_factor:.4f}")
         else:
             cfg = preset.model
             t = time.time()
@@ -65,8 +72,15 @@ class Run:
         self.model = AtelierModel(cfg).to(self.device)
         if state is not None:
             self.model.load_state_dict(state["model"])
+        elif init_model is not None:
+            self.model.load_state_dict(init_model.state_dict())
         self.builder = PromptBuilder(cfg, self.tokenizer)
         self.progress = {p["stage"]: S.StageProgress(**p) for p in state["progress"]} if state else {s: S.StageProgress(s) for s in S.STAGES}
+        if init_model is not None:
+            self.progress["autoencoders"].done = True
+        # an initialised run keeps the checkpoint's latent scale (state.pt records it in the config on resume)
+        self.refit_latent_scale = init_model is None and not (state and state.get("init"))
+        self.init = str(init) if init is not None else (state.get("init") if state else None)
         self.opt_state = state.get("optimizer") if state else None
         self.rl_report = state.get("rl") if state else None  # stage 4 is not resumed mid-way: done or not
         self.ctx = S.Context(preset, history=state["history"] if state else [], log=log,
@@ -89,7 +103,7 @@ class Run:
                  "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
                  "progress": [vars(p) for p in self.progress.values()], "history": self.ctx.history,
                  "optimizer": self.opt.state_dict() if self.opt is not None else None, "preset": self.preset.name,
-                 "rl": self.rl_report}
+                 "rl": self.rl_report, "init": self.init}
         tmp = self.state_path.with_suffix(".tmp")
         torch.save(state, tmp)
         os.replace(tmp, self.state_path)
@@ -143,7 +157,7 @@ class Run:
             prog = self.progress[name]
             budget = self.preset.stages[name]
             if name != "autoencoders" and not gen_ready:
-                S.prepare_generator_data(self.model, self.pool, self.builder, self.ctx)
+                S.prepare_generator_data(self.model, self.pool, self.builder, self.ctx, refit=self.refit_latent_scale)
                 gen_ready = True
             if prog.done:
                 continue
@@ -161,7 +175,7 @@ class Run:
             self.grid(name)
         if self.rl_seconds > 0 and self.rl_report is None:
             self.reinforce()
-        summary = {"preset": self.preset.name, "device": self.device,
+        summary = {"preset": self.preset.name, "device": self.device, "init": self.init,
                    "device_name": torch.cuda.get_device_name() if self.device == "cuda" else "cpu",
                    "train_seconds_budget": self.preset.seconds, "wall_seconds": round(time.time() - t0, 1),
                    "stages": {n: {"steps": p.step, "seconds": round(p.elapsed, 1),
@@ -197,10 +211,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seconds", type=float, help="total training wall time over stages 1-3 (default: the preset's)")
     ap.add_argument("--data", type=Path, default=None, help="prepared data folder (default $ATELIER_DATA or modeling/.cache/atelier-data)")
     ap.add_argument("--max-steps", type=int, help="cap every stage at this many steps (tests)")
-    ap.add_argument("--batch", type=int, help="override every stage's batch size (tests)")
+    ap.add_argument("--batch", type=int, help="override every stage's batch size (tests, CPU continuation)")
+    ap.add_argument("--lr", type=float, help="override every stage's peak learning rate (a continued run starts lower)")
     ap.add_argument("--scenes", type=int, help="override the pool size (tests)")
     ap.add_argument("--edits", type=int, help="override the edit pool size (tests)")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing state.pt")
+    ap.add_argument("--init", type=Path, help="start from this trained checkpoint (model.safetensors format): its "
+                    "tokenizer, config and weights; stage 1 is skipped and the latent scale kept")
+    ap.add_argument("--stages", help="comma-separated stages to run (default all); the others count as done")
     ap.add_argument("--grid-steps", type=int, help="diffusion steps of the sample grid (default: the config's)")
     ap.add_argument("--rl-seconds", type=float, default=0.0,
                     help="stage 4, GRPO on the AR after edit post-training, for this many seconds (default 0: skipped)")
@@ -216,6 +234,8 @@ def main(argv: list[str] | None = None) -> None:
             b.max_steps = args.max_steps
         if args.batch:
             b.batch = args.batch
+        if args.lr:
+            b.lr = args.lr
     if args.scenes:
         preset.scenes = args.scenes
     if args.edits:
@@ -224,7 +244,16 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_float32_matmul_precision("high")  # TF32 for the fp32 parts (preview, encoding)
     folder = args.data or data_dir()
     os.environ["ATELIER_DATA"] = str(folder)  # the pool's worker processes read the same folder
-    run = Run(preset, args.out, folder, args.fresh, args.grid_steps, args.rl_seconds, args.max_steps)
+    if args.stages:
+        wanted = set(args.stages.split(","))
+        if not wanted <= set(S.STAGES):
+            sys.exit(f"--stages: unknown {sorted(wanted - set(S.STAGES))}; stages are {', '.join(S.STAGES)}")
+        if "autoencoders" not in wanted and args.init is None:
+            sys.exit("--stages without autoencoders needs --init (trained autoencoders)")
+        total = sum(preset.stages[n].share for n in wanted)
+        for n, b in preset.stages.items():  # the run's seconds are shared among the wanted stages only
+            b.share = b.share / total if n in wanted else 0.0
+    run = Run(preset, args.out, folder, args.fresh, args.grid_steps, args.rl_seconds, args.max_steps, init=args.init)
     summary = run.train()
     log("summary: " + json.dumps(summary["stages"]))
 

@@ -151,9 +151,12 @@ def fit_latent_scale(model: AtelierModel, pool: Pool, n: int = 4096) -> tuple[fl
     return shift, model.cfg.vae.scaling_factor
 
 
-def prepare_generator_data(model: AtelierModel, pool: Pool, builder: PromptBuilder, ctx: Context) -> None:
+def prepare_generator_data(model: AtelierModel, pool: Pool, builder: PromptBuilder, ctx: Context, refit: bool = True) -> None:
     t = time.time()
-    shift, scale = fit_latent_scale(model, pool)
+    if refit:
+        shift, scale = fit_latent_scale(model, pool)
+    else:  # a continued run keeps the scale its DiT was trained with
+        shift, scale = model.cfg.vae.shift_factor, model.cfg.vae.scaling_factor
     encode_pool(model, pool)
     build_rows(pool, builder, ctx.preset.device)
     used = len(torch.unique(pool.codes))
