@@ -16,6 +16,23 @@ from . import split as S
 from .assets import Assets
 from .palette import CANVAS, CELLS, COLOURS, COUNT_SIZE, JITTER, ROW_Y, ROWS, SIZES, TINTS, far_apart
 
+# Advance widths (px) of DejaVu Sans Bold capitals at the sign's 12 px: a random sign string is kept only
+# if it fits the board (CLOSED, the widest word, is 53 px; the board is at most 62 px with its margin).
+_CAPITAL_WIDTH = {"A": 9.3, "B": 9.1, "C": 8.8, "D": 10.0, "E": 8.2, "F": 8.2, "G": 9.8, "H": 10.0, "I": 4.5, "J": 4.5,
+                  "K": 9.3, "L": 7.6, "M": 11.9, "N": 10.0, "O": 10.2, "P": 8.8, "Q": 10.2, "R": 9.2, "S": 8.6, "T": 8.2,
+                  "U": 9.8, "V": 9.3, "W": 13.2, "X": 9.3, "Y": 8.7, "Z": 8.7}
+MAX_SIGN_TEXT_PX = 54.0
+
+
+def random_sign_word(rng: random.Random) -> str:
+    """2-6 random capitals that fit a sign and contain no held-out word."""
+    letters = sorted(_CAPITAL_WIDTH)
+    while True:
+        word = "".join(rng.choice(letters) for _ in range(rng.randint(2, 6)))
+        if sum(_CAPITAL_WIDTH[c] for c in word) <= MAX_SIGN_TEXT_PX and S.allowed_random_word(word):
+            return word
+
+
 # Names that are already plural or mass nouns: never counted ("three grapes" reads wrong).
 UNCOUNTABLE = frozenset({"grapes", "cherries", "fries", "sunglasses", "popcorn", "milk", "corn"})
 
@@ -151,7 +168,7 @@ def _tint(rng: random.Random, p: float, bg: Background) -> str | None:
     return rng.choice([t for t in TINTS if t not in bg.colours()])
 
 
-def _sample_layout(rng: random.Random, pool: list[str], words: tuple[str, ...]) -> Scene:
+def _sample_layout(rng: random.Random, pool: list[str], words: tuple[str, ...], random_words: float = 0.0) -> Scene:
     layout = rng.choices([n for n, _ in LAYOUTS], weights=[w for _, w in LAYOUTS])[0]
     bg = sample_background(rng)
     if layout == "single":
@@ -171,6 +188,8 @@ def _sample_layout(rng: random.Random, pool: list[str], words: tuple[str, ...]) 
         obj = rng.choice([n for n in pool if n not in UNCOUNTABLE])
         return Scene(bg, (Group(obj, rng.choice(ROWS), "small", rng.randint(2, 4), _tint(rng, 0.1, bg), _jitter(rng)),))
     word = rng.choice(words)
+    if random_words and rng.random() < random_words:  # drawn only when asked, so other splits keep their streams
+        word = random_sign_word(rng)
     if layout == "sign":
         return Scene(bg, (), Sign(word, rng.choice(ROWS), _jitter(rng)))
     # sign_object: the sign on the top or bottom row, one object in a cell of the opposite row.
@@ -211,8 +230,9 @@ def sample_scene(rng: random.Random, names: list[str], split: str = "train") -> 
                 choices = [n for n in novel if not (g0.count > 1 and n in UNCOUNTABLE)]
                 return replace(scene, groups=(replace(g0, obj=rng.choice(choices)),) + scene.groups[1:])
     words = S.TRAIN_WORDS if split == "train" else S.HELDOUT_WORDS
+    random_words = S.RANDOM_SIGN_SHARE if split == "train" else 0.0
     while True:
-        scene = _sample_layout(rng, pool, words)
+        scene = _sample_layout(rng, pool, words, random_words)
         held = heldout_parts(scene)
         if (split == "train") == (not held):
             return scene

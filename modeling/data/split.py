@@ -36,6 +36,16 @@ assert all(len(w) <= 5 for w in TRAIN_WORDS) and all(len(w) <= 6 for w in HELDOU
 
 SPLITS = ("train", "heldout", "novel")
 
+# Half of the training signs show a random capital string instead of a word from TRAIN_WORDS: with ~100
+# words the model can memorise each sign as a picture; with random strings it has to learn the letters,
+# which is what lets it write a held-out word (the tokenizer spells capitals letter by letter). A random
+# string never contains a held-out word.
+RANDOM_SIGN_SHARE = 0.5
+
+
+def allowed_random_word(word: str) -> bool:
+    return not any(h in word for h in HELDOUT_WORDS)
+
 
 def _bucket(*parts: str) -> int:
     return zlib.crc32("|".join(parts).encode()) % 10

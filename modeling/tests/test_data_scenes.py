@@ -1,4 +1,5 @@
 """The scene engine: determinism, the held-out split, captions that say what the picture shows."""
+import random
 import re
 
 import numpy as np
@@ -84,7 +85,27 @@ def test_caption_corpus_never_names_held_out_material(assets):
     single = {n for n in heldout_names if " " not in n}
     assert not single & words
     assert not quoted & set(S.HELDOUT_WORDS)
-    assert quoted <= set(S.TRAIN_WORDS)
+    # signs show training words or random strings (RANDOM_SIGN_SHARE), never containing a held-out word
+    random_strings = quoted - set(S.TRAIN_WORDS)
+    assert len(random_strings) > 20 and all(S.allowed_random_word(w) for w in random_strings)
+    assert len(quoted & set(S.TRAIN_WORDS)) > 50
+
+
+def test_random_sign_strings_fit_the_board_and_avoid_held_out_words(assets):
+    from modeling.data.assets import _render_sign
+    from modeling.data.scene import MAX_SIGN_TEXT_PX, random_sign_word
+    rng = random.Random(7)
+    words = [random_sign_word(rng) for _ in range(400)]
+    assert len(set(words)) > 350 and {len(w) for w in words} == {2, 3, 4, 5, 6}
+    font = assets.font_path
+    for w in words:
+        assert w.isupper() and S.allowed_random_word(w)
+        rgb, _ = _render_sign(str(font), w)
+        assert rgb.shape[1] <= MAX_SIGN_TEXT_PX + 7  # the text and its 3 px margins fit inside the 62 px board
+    train = [sample_scene(scene_rng(0, "train", i), assets.names(), "train") for i in range(3000)]
+    signs = [sc.sign.word for sc in train if sc.sign is not None]
+    share = sum(w not in S.TRAIN_WORDS for w in signs) / len(signs)
+    assert abs(share - S.RANDOM_SIGN_SHARE) < 0.08, share
 
 
 def _nearest_cell(x: float, y: float) -> str:

@@ -68,6 +68,35 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     R.main(args[:7] + ["3"] + args[8:])
     summary = json.loads((out / "summary.json").read_text())
     assert {n: s["steps"] for n, s in summary["stages"].items()} == {"autoencoders": 2, "generator": 3, "edit": 3}
+    # Continue from the trained checkpoint in a new folder: stage 1 skipped (autoencoders and latent scale kept),
+    # only the asked stage runs, and --spell-capitals converts the tokenizer without changing other ids.
+    from tokenizers import Tokenizer, pre_tokenizers
+
+    from modeling.checkpoint import save_checkpoint
+    from modeling.text_tokenizer import encode_plain, spells_capitals
+    base, base_tok = load_checkpoint(out / "model.safetensors")
+    assert spells_capitals(base_tok)  # a fresh run's tokenizer spells capitals
+    base_tok = Tokenizer.from_str(base_tok.to_str())
+    base_tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)  # as checkpoints before it
+    save_checkpoint(tmp_path / "plain.safetensors", base, base_tok)
+    cont = tmp_path / "continued"
+    R.main(["--preset", "cpu", "--out", str(cont), "--seconds", "600", "--max-steps", "2", "--scenes", "96",
+            "--edits", "48", "--data", str(prepared_folder()), "--grid-steps", "1", "--batch", "4",
+            "--init", str(tmp_path / "plain.safetensors"), "--stages", "generator", "--spell-capitals", "--lr", "1e-4"])
+    summary = json.loads((cont / "summary.json").read_text())
+    assert {n: s["steps"] for n, s in summary["stages"].items()} == {"autoencoders": 0, "generator": 2, "edit": 0}
+    assert summary["init"] == str(tmp_path / "plain.safetensors")
+    model2, tok2 = load_checkpoint(cont / "model.safetensors")
+    assert model2.cfg.vae.scaling_factor == base.cfg.vae.scaling_factor
+    assert model2.cfg.vae.shift_factor == base.cfg.vae.shift_factor
+    a, b = base.state_dict(), model2.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a if k.startswith(("vae.", "image_tokenizer.")))
+    assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("ar."))
+    assert spells_capitals(tok2) and not spells_capitals(base_tok)
+    caption = "a cat at the top left on a blue background"
+    assert encode_plain(tok2, caption) == encode_plain(base_tok, caption)
+    with pytest.raises(SystemExit, match="needs --init"):
+        R.main(["--preset", "cpu", "--out", str(tmp_path / "x"), "--stages", "generator"])
 
 
 def test_pack_brings_back_at_most_8_files_of_15_mb(tmp_path):

@@ -26,6 +26,7 @@ from ..config import ModelConfig
 from ..data.assets import data_dir
 from ..data.dataset import make_edits, make_scenes
 from ..model import AtelierModel, count_parameters
+from ..text_tokenizer import spell_capitals, spells_capitals
 from . import stages as S
 from .pool import build_pool, to_float
 from .presets import PRESETS, TrainPreset
@@ -39,7 +40,8 @@ def log(msg: str) -> None:
 
 class Run:
     def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool, grid_steps: int | None = None,
-                 rl_seconds: float = 0.0, rl_max_steps: int | None = None, init: Path | None = None):
+                 rl_seconds: float = 0.0, rl_max_steps: int | None = None, init: Path | None = None,
+                 spell: bool = False):
         self.preset, self.out, self.data_folder = preset, out, data_folder
         self.grid_steps = grid_steps
         self.rl_seconds, self.rl_max_steps = rl_seconds, rl_max_steps
@@ -60,6 +62,9 @@ class Run:
             # Continue from a trained checkpoint: its tokenizer, config (incl. the fitted latent scale) and weights;
             # the autoencoders are taken as trained, so their latents and codes stay what the DiT and AR learned.
             init_model, self.tokenizer = load_checkpoint(init)
+            if spell and not spells_capitals(self.tokenizer):
+                self.tokenizer = spell_capitals(self.tokenizer)  # same ids; sign words now come letter by letter
+                log("tokenizer converted to spell capitals letter by letter")
             cfg = init_model.cfg
             log(f"initialised from {init}: autoencoders kept, latent shift {cfg.vae.shift_factor:.4f} scale {cfg.vae.scaling_factor:.4f}")
         else:
@@ -218,6 +223,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fresh", action="store_true", help="ignore an existing state.pt")
     ap.add_argument("--init", type=Path, help="start from this trained checkpoint (model.safetensors format): its "
                     "tokenizer, config and weights; stage 1 is skipped and the latent scale kept")
+    ap.add_argument("--spell-capitals", action="store_true", help="with --init: convert the checkpoint's tokenizer to "
+                    "spell capitals letter by letter (fresh runs always do)")
     ap.add_argument("--stages", help="comma-separated stages to run (default all); the others count as done")
     ap.add_argument("--grid-steps", type=int, help="diffusion steps of the sample grid (default: the config's)")
     ap.add_argument("--rl-seconds", type=float, default=0.0,
@@ -253,7 +260,8 @@ def main(argv: list[str] | None = None) -> None:
         total = sum(preset.stages[n].share for n in wanted)
         for n, b in preset.stages.items():  # the run's seconds are shared among the wanted stages only
             b.share = b.share / total if n in wanted else 0.0
-    run = Run(preset, args.out, folder, args.fresh, args.grid_steps, args.rl_seconds, args.max_steps, init=args.init)
+    run = Run(preset, args.out, folder, args.fresh, args.grid_steps, args.rl_seconds, args.max_steps, init=args.init,
+              spell=args.spell_capitals)
     summary = run.train()
     log("summary: " + json.dumps(summary["stages"]))
 

@@ -37,8 +37,9 @@ STAGES = ("autoencoders", "generator", "edit")
 # ---------------------------------------------------------------- stage 0: text tokenizer
 
 def train_text_tokenizer(data_folder: Path, vocab_size: int) -> Tokenizer:
+    """BPE on the caption corpus; capitals (sign text) are spelled letter by letter (text_tokenizer.py)."""
     corpus = (data_folder / "captions.txt").read_text().splitlines()
-    return train_tokenizer(corpus, vocab_size)
+    return train_tokenizer(corpus, vocab_size, spell_capitals=True)
 
 
 # ---------------------------------------------------------------- the time-budgeted loop
