@@ -105,3 +105,22 @@ def test_ocr_text_score_reads_true_signs_and_refuses_other_words():
         if other.sign.word != s.sign.word:  # another word on the sign: not an exact match
             wrong = score_scene(render(other, assets), s, assets, ocr)
             assert wrong["text"] == 0.0 and wrong["text_similarity"] < 1.0
+
+
+def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
+    from modeling.train.install import model_card
+    def scores(overall, text_sim):
+        return {"categories": {"background": 1.0, "position": 0.9, "object": 0.1, "count": 0.6, "text": 0.0},
+                "overall": overall, "overall_without_text": 0.65, "text_detail": {"text_similarity": text_sim, "text_template": 0.0},
+                "truth": {"background": 1.0, "position": 1.0, "object": 0.98, "count": 1.0, "text": 1.0},
+                "truth_text_detail": {"text_similarity": 1.0}, "n_prompts": 96, "seed": 0,
+                "edits": {"n": 24, "done": 0.2, "done_by_kind": {"keep": 0.0}, "psnr_outside_edit_mean_db": 18.1,
+                          "psnr_outside_edit_ge_30db": 0.1},
+                "novel_objects": {"object": 0.0, "position": 0.9}, "notes": ["text: PaddleOCR recogniser …"]}
+    meta = {"name": "atelier-nano", "variant": "nano", "license": "Apache-2.0",
+            "provenance": {"trained_on": "here", "recipe": "r", "commit": "abc", "data": []}}
+    card = model_card(meta, scores(0.55, 0.31), [("before", scores(0.52, 0.22))], "## Extra\nnotes here\n")
+    assert "| before | 1.00 | 0.90 | 0.10 | 0.60 | 0.00 | 0.52 | 0.22 | 0.20 | 18.10 |" in card
+    assert "| this bundle |" in card and "0.55" in card
+    assert "PaddleOCR" in card and "1 − normalised edit distance 0.31" in card
+    assert card.index("![samples](grid.png)") < card.index("## Extra") < card.index("## LoRA")

@@ -44,10 +44,29 @@ def _fmt(v) -> str:
     return "–" if v is None else f"{v:.2f}"
 
 
-def model_card(meta: dict, scores: dict) -> str:
+def _versions_table(compare: list[tuple[str, dict]], scores: dict) -> str:
+    """Earlier evaluations (same command, same prompts) next to this one."""
+    cats = list(scores["categories"])
+    head = "| version | " + " | ".join(cats) + " | overall | text similarity | edits done | PSNR outside edit (dB) |"
+    lines = [head, "|" + "---|" * (len(cats) + 5)]
+    for label, r in compare + [("this bundle", scores)]:
+        sim = (r.get("text_detail") or {}).get("text_similarity")
+        lines.append(f"| {label} | " + " | ".join(_fmt(r["categories"].get(k)) for k in cats)
+                     + f" | {_fmt(r['overall'])} | {_fmt(sim)} | {_fmt(r['edits']['done'])} | {_fmt(r['edits']['psnr_outside_edit_mean_db'])} |")
+    return "\n".join(lines)
+
+
+def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None = None, notes: str = "") -> str:
     prov = meta["provenance"]
     c, e, n, t = scores["categories"], scores["edits"], scores["novel_objects"], scores["truth"]
     rows = "\n".join(f"| {k} | {_fmt(c[k])} | {_fmt(t[k])} |" for k in c)
+    td, ttd = scores.get("text_detail") or {}, scores.get("truth_text_detail") or {}
+    ocr = any("PaddleOCR" in x for x in scores.get("notes", []))
+    text_line = (f"Text is read by PaddleOCR's recogniser (PP-OCR rec through onnxruntime): `text` is the exact match; "
+                 f"1 − normalised edit distance {_fmt(td.get('text_similarity'))} (truth {_fmt(ttd.get('text_similarity'))}); "
+                 f"the old template reader {_fmt(td.get('text_template'))}." if ocr else
+                 "Text is read by matching rendered sign templates of known words (no OCR model was available).")
+    versions = f"\n### Versions (same command and prompts)\n\n{_versions_table(compare, scores)}\n" if compare else ""
     kinds = ", ".join(f"{k} {_fmt(v)}" for k, v in e["done_by_kind"].items())
     return f"""# {meta['name']} ({meta['variant']})
 
@@ -71,13 +90,13 @@ default sampling. `truth` is the same scorer on the true images (how far to trus
 |---|---|---|
 {rows}
 
-Overall {_fmt(scores['overall'])} (without text {_fmt(scores['overall_without_text'])}).
+Overall {_fmt(scores['overall'])} (without text {_fmt(scores['overall_without_text'])}). {text_line}
 Edits: instruction done {_fmt(e['done'])} ({kinds}); PSNR outside the edited region
 {_fmt(e['psnr_outside_edit_mean_db'])} dB on average, ≥ 30 dB in {_fmt(e['psnr_outside_edit_ge_30db'])} of edits.
 Never-seen objects (reported apart): object {_fmt(n['object'])}, position {_fmt(n['position'])}.
-
+{versions}
 ![samples](grid.png)
-
+{notes}
 ## LoRA
 The bundle carries the optional LoRA graphs (`dit_lora`, `dit_train_lora`; docs/lora.md), sharing the
 DiT weights file, so the in-app wizard and `--lora` work on it. LoRAs adapt the DiT only.
@@ -85,8 +104,7 @@ DiT weights file, so the in-app wizard and `--lora` work on it. LoRAs adapt the 
 ## What it cannot do
 - 64 × 64 pixels only; a vocabulary of 172 training emoji on flat or gradient backgrounds, short sign
   words. Objects outside the vocabulary are not drawn (see "never-seen objects").
-- Text is scored by matching the sign against rendered templates of known words, not by an OCR model;
-  the OCR/GRPO reinforcement step of the reference has not been run (no scores "after RL").
+- Sign text: held-out words are rarely written legibly (see `text`); {'the GRPO/OCR stage ran: see above' if prov.get('rl') else 'the OCR/GRPO reinforcement stage of the reference has not been applied to this bundle (no scores "after RL")'}.
 - Scores come from simple pixel statistics (modeling/eval/score.py); they measure this synthetic domain only.
 """
 
@@ -99,7 +117,18 @@ def main(argv=None) -> None:
     ap.add_argument("--dest", type=Path, default=REPO_ROOT / "resources" / "models" / "atelier-nano")
     ap.add_argument("--eval-out", type=Path, help="where the evaluation writes scores.json/grid.png")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--compare", action="append", default=[], metavar="LABEL=SCORES_JSON",
+                    help="an earlier evaluation (scores.json of the same command) for the model card's versions table")
+    ap.add_argument("--notes", type=Path, help="a markdown file appended to the model card after the samples")
+    ap.add_argument("--trained-on", help="replace provenance.trained_on (e.g. for a continued run)")
     args = ap.parse_args(argv)
+    compare = []
+    for item in args.compare:
+        label, sep, path = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--compare wants LABEL=SCORES_JSON, got {item!r}")
+        compare.append((label, json.loads(Path(path).read_text())))
+    notes = args.notes.read_text() if args.notes else ""
     with tempfile.TemporaryDirectory() as tmp:
         bundle = args.bundle or unpack(args.results, Path(tmp))
         meta = load_bundle(bundle).meta
@@ -108,18 +137,21 @@ def main(argv=None) -> None:
             raise SystemExit(f"{bundle}: {size / 1e6:.1f} MB, over the {MAX_BUNDLE_BYTES / 1e6:.0f} MB limit for resources/models")
         eval_out = args.eval_out or Path(tmp) / "eval"
         scores = evaluate(bundle, eval_out, threads=args.threads)
+        if args.trained_on:
+            meta["provenance"]["trained_on"] = args.trained_on
         meta["provenance"]["eval"] = {
             "command": "python -m modeling.eval.run --bundle <dir> --out <dir> (defaults)",
             "split": scores["split"], "seed": scores["seed"], "n_prompts": scores["n_prompts"],
             "categories": scores["categories"], "overall": scores["overall"],
             "overall_without_text": scores["overall_without_text"], "edits": scores["edits"],
-            "novel_objects": scores["novel_objects"], "scorer_on_truth": scores["truth"], "notes": scores["notes"]}
+            "novel_objects": scores["novel_objects"], "scorer_on_truth": scores["truth"], "notes": scores["notes"],
+            "text_detail": scores.get("text_detail")}
         if args.dest.exists():
             shutil.rmtree(args.dest)
         shutil.copytree(bundle, args.dest)
         (args.dest / "bundle.json").write_text(json.dumps(meta, indent=2) + "\n")
         shutil.copyfile(eval_out / "grid.png", args.dest / "grid.png")
-        (args.dest / "MODEL_CARD.md").write_text(model_card(meta, scores))
+        (args.dest / "MODEL_CARD.md").write_text(model_card(meta, scores, compare, notes))
         # The LoRA wizard and --lora need the LoRA graphs; they share the DiT weights file, so the
         # bundle grows by well under a megabyte.
         add_lora_graphs(args.dest)

@@ -32,6 +32,7 @@ MAX_TOTAL = 60 * 1000 * 1000
 def export(run: Path, bundle: Path, trained_on: str) -> dict:
     from ..checkpoint import load_checkpoint
     from ..export import export_bundle
+    from ..text_tokenizer import spells_capitals
     model, tokenizer = load_checkpoint(run / "model.safetensors")
     summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
     prov = {
@@ -42,7 +43,9 @@ def export(run: Path, bundle: Path, trained_on: str) -> dict:
             {"name": "procedural scenes and captions: modeling/data (this repository)", "license": "Apache-2.0"},
         ],
         "recipe": "modeling/train (stages: BPE; VAE + FSQ tokenizer; AR CE + DiT flow matching on AR hidden "
-                  f"states; edit post-training), preset {summary.get('preset')}, stages {json.dumps(summary.get('stages'))}",
+                  f"states; edit post-training), preset {summary.get('preset')}, stages {json.dumps(summary.get('stages'))}"
+                  + (f", continued from {summary['init']}" if summary.get("init") else "")
+                  + (", tokenizer spells capitals" if spells_capitals(tokenizer) else ""),
         "trained_on": trained_on,
         "eval": None,
     }
