@@ -27,7 +27,7 @@ import type { JobView } from './hooks/useJobs';
 import { useJobs } from './hooks/useJobs';
 import { useSettings } from './hooks/useSettings';
 import type { DraftPatch, Mode, PromptDraft } from './studio/draft';
-import { MAX_SEED, describePatch, loraChoicesOf, patchFromHistoryItem, patchFromImageParameters } from './studio/draft';
+import { MAX_SEED, describePatch, loraChoicesOf, lorasFromImage, patchFromHistoryItem, patchFromImageParameters } from './studio/draft';
 import { restoreStudio, saveStudio } from './studio/persist';
 import { dataUrlToFile, fileToPng, maskFromFile, maskToPngDataUrl } from './studio/image-files';
 import { shortcutFor } from './studio/shortcuts';
@@ -185,16 +185,18 @@ export function App() {
       setCompare(null);
       if (file.type !== 'image/png') return setNotice({ text: `${file.name} opened (${width}×${height}). Only PNG files carry parameters.` });
       const read = await unwrap(atelier().images.readParameters({ png }));
-      const patch = patchFromImageParameters(read);
+      const patch = patchFromImageParameters(read, availableLoras.loras);
+      const { missing } = lorasFromImage(read, availableLoras.loras);
+      const notInstalled = missing.length ? ` · not installed: ${missing.join(', ')}` : '';
       setNotice(
         patch
-          ? { text: `${file.name}: ${read.atelier ? 'Atelier' : 'A1111'} parameters found — "${patch.prompt ?? ''}" ${describePatch(patch)}`, patch }
+          ? { text: `${file.name}: ${read.atelier ? 'Atelier' : 'A1111'} parameters found — "${patch.prompt ?? ''}" ${describePatch(patch)}${notInstalled}`, patch }
           : { text: `${file.name} opened (${width}×${height}); it carries no generation parameters.` },
       );
     } catch (e) {
       setError(`Could not open ${file.name}: ${describeError(e)}`);
     }
-  }, [doc.history]);
+  }, [doc.history, availableLoras.loras]);
 
   // The desktop File ▸ Open Image.
   useEffect(

@@ -1,6 +1,6 @@
 // What the prompt panel holds, and how "reuse parameters" fills it from a history item or from the
 // parameters read out of a dropped PNG (A1111 text or Atelier's JSON). Pure module (no DOM).
-import type { HistoryItem, ImageParameters, LoraChoice } from '../../src-shared/contract';
+import type { AvailableLora, HistoryItem, ImageParameters, LoraChoice } from '../../src-shared/contract';
 import { loraChoiceFromKey } from '../../src-shared/contract';
 
 export type Mode = 'generate' | 'edit' | 'inpaint' | 'outpaint';
@@ -88,8 +88,56 @@ export function patchFromHistoryItem(item: HistoryItem): DraftPatch {
   return patch;
 }
 
-/** Parameters from a PNG: Atelier's JSON wins (it is complete), else the A1111 text. */
-export function patchFromImageParameters(read: ImageParameters): DraftPatch | null {
+/** `name: 0.8, other: 1` (what Atelier writes in the A1111 `LoRAs` field) → [{name, weight}]. */
+function parseLoraList(text: string): { name: string; weight: number }[] {
+  return text.split(/,\s*/).flatMap((part) => {
+    const at = part.lastIndexOf(':');
+    const weight = at > 0 ? num(part.slice(at + 1)) : null;
+    const name = (at > 0 ? part.slice(0, at) : part).trim();
+    return name ? [{ name, weight: weight ?? 1 }] : [];
+  });
+}
+
+export interface ImageLoras {
+  /** Whether the PNG says which LoRAs made it (Atelier's JSON always does; A1111 text only with a `LoRAs` field). */
+  recorded: boolean;
+  /** The recorded LoRAs that are installed (matched by name, as lora.available names them). */
+  loras: DraftLora[];
+  /** Recorded names with no installed LoRA of that name. */
+  missing: string[];
+}
+
+/** The LoRAs a dropped PNG records, matched by name against the installed ones. */
+export function lorasFromImage(read: ImageParameters, available: readonly AvailableLora[]): ImageLoras {
+  let list: { name: string; weight: number }[] | null = null;
+  const a = read.atelier;
+  if (a && typeof a.prompt === 'string') {
+    list = Array.isArray(a.loras)
+      ? a.loras.flatMap((l) => {
+          const e = l as { name?: unknown; weight?: unknown } | null;
+          const weight = num(e?.weight);
+          return typeof e?.name === 'string' ? [{ name: e.name, weight: weight ?? 1 }] : [];
+        })
+      : [];
+  } else if (read.parameters && typeof read.parameters.params['LoRAs'] === 'string') {
+    list = parseLoraList(read.parameters.params['LoRAs']);
+  }
+  if (!list) return { recorded: false, loras: [], missing: [] };
+  const loras: DraftLora[] = [];
+  const missing: string[] = [];
+  for (const { name, weight } of list) {
+    const found = available.find((l) => l.name === name);
+    if (!found) missing.push(name);
+    else if (!loras.some((l) => l.key === found.key) && loras.length < MAX_LORAS) loras.push({ key: found.key, weight: roundLoraWeight(weight) });
+  }
+  return { recorded: true, loras, missing };
+}
+
+/** Parameters from a PNG: Atelier's JSON wins (it is complete), else the A1111 text. LoRAs it records
+ * replace the panel's when `available` (lora.available) has them by name. */
+export function patchFromImageParameters(read: ImageParameters, available: readonly AvailableLora[] = []): DraftPatch | null {
+  const imageLoras = lorasFromImage(read, available);
+  const withLoras = (patch: DraftPatch): DraftPatch => (imageLoras.recorded ? { ...patch, loras: imageLoras.loras } : patch);
   const a = read.atelier;
   if (a && typeof a.prompt === 'string') {
     const patch: DraftPatch = { prompt: a.prompt, negativePrompt: '', seedLocked: true };
@@ -101,7 +149,7 @@ export function patchFromImageParameters(read: ImageParameters): DraftPatch | nu
     if (cfg !== null) patch.cfg = Math.min(30, Math.max(0, cfg));
     const strength = num(a.strength);
     if (strength !== null) patch.strength = Math.min(1, Math.max(0, strength));
-    return patch;
+    return withLoras(patch);
   }
   const p = read.parameters;
   if (!p) return null;
@@ -117,7 +165,7 @@ export function patchFromImageParameters(read: ImageParameters): DraftPatch | nu
   if (cfg !== null) patch.cfg = Math.min(30, Math.max(0, cfg));
   const strength = num(p.params['Denoising strength']);
   if (strength !== null) patch.strength = Math.min(1, Math.max(0, strength));
-  return patch;
+  return withLoras(patch);
 }
 
 /** A one-line summary of the parameters found, for the drop notice. */
@@ -126,5 +174,6 @@ export function describePatch(patch: DraftPatch): string {
   if (patch.seed !== undefined) parts.push(`seed ${patch.seed}`);
   if (patch.steps !== undefined) parts.push(`${patch.steps} steps`);
   if (patch.cfg !== undefined) parts.push(`CFG ${patch.cfg}`);
+  if (patch.loras?.length) parts.push(`${patch.loras.length} LoRA${patch.loras.length > 1 ? 's' : ''}`);
   return parts.join(' · ');
 }

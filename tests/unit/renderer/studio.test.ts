@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { HistoryItem } from '../../../src-shared/contract';
 import { fitView, screenToImage, zoomAt } from '../../../src-renderer/canvas/view';
-import { patchFromHistoryItem, patchFromImageParameters } from '../../../src-renderer/studio/draft';
+import { describePatch, lorasFromImage, patchFromHistoryItem, patchFromImageParameters } from '../../../src-renderer/studio/draft';
+import type { AvailableLora } from '../../../src-shared/contract';
 import { buildLineageTree, countNodes } from '../../../src-renderer/studio/lineage';
 import { SHORTCUTS, shortcutFor } from '../../../src-renderer/studio/shortcuts';
 
@@ -23,7 +24,8 @@ test('reuse parameters from a history item', () => {
 
 test('parameters of a dropped PNG: Atelier JSON first, else A1111 text', () => {
   const atelier = patchFromImageParameters({ parameters: { prompt: 'ignored', negativePrompt: '', params: {} }, atelier: { app: 'atelier', prompt: 'a castle', seed: 9, steps: 7, cfg_scale: 2 }, keys: [] });
-  assert.deepEqual(atelier, { prompt: 'a castle', negativePrompt: '', seedLocked: true, seed: 9, steps: 7, cfg: 2 });
+  // Atelier's JSON is complete: no `loras` means it was made without any, so the panel's are cleared
+  assert.deepEqual(atelier, { prompt: 'a castle', negativePrompt: '', seedLocked: true, seed: 9, steps: 7, cfg: 2, loras: [] });
   const a1111 = patchFromImageParameters({
     parameters: { prompt: 'a ship', negativePrompt: 'blurry', params: { Steps: '30', 'CFG scale': '6.5', Seed: '-1', Sampler: 'Euler a' } },
     atelier: null,
@@ -31,6 +33,24 @@ test('parameters of a dropped PNG: Atelier JSON first, else A1111 text', () => {
   });
   assert.deepEqual(a1111, { prompt: 'a ship', negativePrompt: 'blurry', steps: 30, cfg: 6.5 }, 'seed -1 (random) is not locked');
   assert.equal(patchFromImageParameters({ parameters: null, atelier: null, keys: ['prompt'] }), null, 'a ComfyUI-only PNG has nothing to reuse');
+});
+
+test('LoRAs a dropped PNG records come back by name when installed; the others are named as missing', () => {
+  const lora = (key: string, name: string): AvailableLora => ({ key, name, source: key.startsWith('run:') ? 'trained' : 'file', loraId: null, path: null, bytes: 1, modifiedAt: 1 });
+  const available = [lora('run:a1', 'sloth style'), lora('file:ink/pen.safetensors', 'ink/pen')];
+  const atelierPng = { parameters: null, keys: ['atelier'], atelier: { prompt: 'a sloth', seed: 1, loras: [{ name: 'sloth style', weight: 0.8, rank: 4 }, { name: 'gone', weight: 1, rank: 4 }, { name: 'ink/pen', weight: -0.3333 }] } };
+  assert.deepEqual(lorasFromImage(atelierPng, available), {
+    recorded: true, loras: [{ key: 'run:a1', weight: 0.8 }, { key: 'file:ink/pen.safetensors', weight: -0.35 }], missing: ['gone'],
+  });
+  const patch = patchFromImageParameters(atelierPng, available)!;
+  assert.deepEqual(patch.loras, [{ key: 'run:a1', weight: 0.8 }, { key: 'file:ink/pen.safetensors', weight: -0.35 }]);
+  assert.match(describePatch(patch), /2 LoRAs/);
+  // A1111 text as Atelier writes it (`LoRAs: name: w, name: w`)
+  const a1111 = { atelier: null, keys: ['parameters'], parameters: { prompt: 'x', negativePrompt: '', params: { Steps: '4', LoRAs: 'ink/pen: 1.5, sloth style: 0.25' } } };
+  assert.deepEqual(patchFromImageParameters(a1111, available)!.loras, [{ key: 'file:ink/pen.safetensors', weight: 1.5 }, { key: 'run:a1', weight: 0.25 }]);
+  // An A1111 PNG that says nothing about LoRAs leaves the panel's alone; nothing installed → none, all missing
+  assert.equal('loras' in patchFromImageParameters({ ...a1111, parameters: { ...a1111.parameters, params: { Steps: '4' } } })!, false);
+  assert.deepEqual(lorasFromImage(atelierPng, []), { recorded: true, loras: [], missing: ['sloth style', 'gone', 'ink/pen'] });
 });
 
 test('the lineage tree puts every descendant under its parent, oldest first', () => {
