@@ -6,10 +6,12 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChangeEvent, DragEvent } from 'react';
 import type { BatchSummary, ExportFormat } from '../../src-shared/contract';
 import { atelier, describeError, unwrap } from '../api/client';
+import type { ExportChoice } from '../components/ExportForm';
+import { DEFAULT_EXPORT, EXPORT_FORMATS, ExportForm } from '../components/ExportForm';
+import { exportSummary } from '../studio/selection';
 import './batch.css';
 
 const LIST_EXTENSIONS = /\.(txt|csv|tsv|jsonl|ndjson)$/i;
-const FORMATS: ExportFormat[] = ['png', 'jpeg', 'webp'];
 
 interface Report {
   source: string;
@@ -19,9 +21,8 @@ interface Report {
 
 function BatchRow({ batch, onChange }: { batch: BatchSummary; onChange: () => void }) {
   const [error, setError] = useState<string | null>(null);
-  const [folder, setFolder] = useState('');
-  const [format, setFormat] = useState<ExportFormat>('png');
-  const [zip, setZip] = useState(false);
+  const [choice, setChoice] = useState<ExportChoice>(DEFAULT_EXPORT);
+  const [exporting, setExporting] = useState(false);
   const [exported, setExported] = useState<string | null>(null);
   const act = (work: Promise<unknown>) => {
     setError(null);
@@ -45,25 +46,21 @@ function BatchRow({ batch, onChange }: { batch: BatchSummary; onChange: () => vo
         {batch.resumable && <button type="button" onClick={() => act(unwrap(atelier().batch.resume({ id: batch.id })))}>Resume</button>}
       </div>
       {batch.done > 0 && (
-        <form
+        <ExportForm
           className="batch-export"
-          onSubmit={(e) => {
-            e.preventDefault();
+          value={choice}
+          onChange={setChoice}
+          busy={exporting}
+          onExport={({ outDir, format, zip }) => {
             setExported(null);
+            setExporting(true);
             act(
-              unwrap(atelier().batch.export({ batchId: batch.id, outDir: folder, format, zip })).then((r) => {
-                setExported(`${r.exported} file${r.exported === 1 ? '' : 's'} written${r.failed.length ? `, ${r.failed.length} failed` : ''}; manifest: ${r.manifest}${r.zip ? `; zip: ${r.zip}` : ''}`);
-              }),
+              unwrap(atelier().batch.export({ batchId: batch.id, outDir, format, zip }))
+                .then((r) => setExported(exportSummary(r)))
+                .finally(() => setExporting(false)),
             );
           }}
-        >
-          <input aria-label="export folder" placeholder="/absolute/folder" value={folder} onChange={(e) => setFolder(e.target.value)} required />
-          <select aria-label="export format" value={format} onChange={(e) => setFormat(e.target.value as ExportFormat)}>
-            {FORMATS.map((f) => <option key={f} value={f}>{f}</option>)}
-          </select>
-          <label><input type="checkbox" checked={zip} onChange={(e) => setZip(e.target.checked)} /> zip</label>
-          <button type="submit">Export</button>
-        </form>
+        />
       )}
       {exported && <p className="muted" data-testid="batch-exported">{exported}</p>}
       {error && <p className="error" data-testid="batch-error">{error}</p>}
@@ -149,7 +146,7 @@ export function BatchPanel() {
       <div className="batch-options">
         <input aria-label="also write files to" placeholder="also write files to /absolute/folder (optional)" value={outDir} onChange={(e) => setOutDir(e.target.value)} />
         <select aria-label="file format" value={format} onChange={(e) => setFormat(e.target.value as ExportFormat)}>
-          {FORMATS.map((f) => <option key={f} value={f}>{f}</option>)}
+          {EXPORT_FORMATS.map((f) => <option key={f} value={f}>{f}</option>)}
         </select>
       </div>
       {error && <p className="error" data-testid="batch-panel-error">{error}</p>}
