@@ -1,6 +1,7 @@
 // The history gallery: thumbnails, full-text search over prompts, favourites, filters by model,
 // date and LoRA, delete (files removed too), the lineage of an edit chain as a tree, "reuse parameters" and
-// "open in the canvas".
+// "open in the canvas". "Select" turns thumbnails into checkboxes (Shift+click: a range; Esc leaves) and
+// exports the selected images to a folder (batch.export with generationIds).
 import { memo, useCallback, useEffect, useRef, useState } from 'react';
 import type { AvailableLora, HistoryItem, HistoryQuery, ModelBundleInfo } from '../../src-shared/contract';
 import { atelier, describeError, unwrap } from '../api/client';
@@ -8,6 +9,10 @@ import type { JobsState } from '../hooks/useJobs';
 import type { LineageNode } from '../studio/lineage';
 import { buildLineageTree } from '../studio/lineage';
 import { lorasFromParams } from '../studio/draft';
+import type { Selection } from '../studio/selection';
+import { EMPTY_SELECTION, clickItem, exportFailures, exportOrder, exportSummary, isSelected, selectAll, without } from '../studio/selection';
+import type { ExportChoice } from './ExportForm';
+import { DEFAULT_EXPORT, ExportForm } from './ExportForm';
 
 type DateFilter = 'any' | 'today' | 'week' | 'month';
 const DAY = 24 * 60 * 60 * 1000;
@@ -61,6 +66,13 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
   const [lineage, setLineage] = useState<{ of: string; tree: LineageNode<HistoryItem> } | null>(null);
   const [loaded, setLoaded] = useState(false);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
+  // Selection mode: a click on a thumbnail selects instead of opening.
+  const [selecting, setSelecting] = useState(false);
+  const [selection, setSelection] = useState<Selection>(EMPTY_SELECTION);
+  const [exportChoice, setExportChoice] = useState<ExportChoice>(DEFAULT_EXPORT);
+  const [exporting, setExporting] = useState(false);
+  const [exported, setExported] = useState<{ summary: string; failures: string[] } | null>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
 
   // Only the newest request may fill the list (typing sends one per key; answers can cross).
   const latest = useRef(0);
@@ -101,6 +113,46 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
     setLoadingMore(false);
   }
 
+  const leaveSelection = useCallback(() => {
+    setSelecting(false);
+    setSelection(EMPTY_SELECTION);
+    setExported(null);
+    setExportError(null);
+  }, []);
+  // Esc leaves selection mode, unless a dialog (the shortcuts help) is open or a text field has the focus.
+  useEffect(() => {
+    if (!selecting) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || document.querySelector('[aria-modal="true"]')) return;
+      const t = e.target as HTMLElement | null;
+      const typing = !!t && (t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || (t.tagName === 'INPUT' && !['range', 'checkbox', 'radio', 'button'].includes((t as HTMLInputElement).type)));
+      if (!typing) leaveSelection();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [selecting, leaveSelection]);
+
+  // Only items with an image can be selected (and exported).
+  const shownIds = items.filter((i) => outputOf(i)).map((i) => i.id);
+  const shownSet = new Set(shownIds);
+  const hiddenSelected = selection.ids.filter((id) => !shownSet.has(id)).length;
+
+  async function exportSelected(choice: ExportChoice) {
+    const generationIds = exportOrder(selection, shownIds);
+    if (!generationIds.length) return;
+    setExporting(true);
+    setExported(null);
+    setExportError(null);
+    try {
+      const result = await unwrap(atelier().batch.export({ generationIds, outDir: choice.outDir, format: choice.format, zip: choice.zip }));
+      setExported({ summary: exportSummary(result), failures: exportFailures(result, (id) => items.find((i) => i.id === id)?.prompt) });
+    } catch (e) {
+      setExportError(`Could not export: ${describeError(e)}`);
+    } finally {
+      setExporting(false);
+    }
+  }
+
   async function toggleFavourite(item: HistoryItem) {
     try {
       const updated = await unwrap(atelier().history.setFavourite({ id: item.id, favourite: !item.favourite }));
@@ -114,6 +166,7 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
     try {
       await unwrap(atelier().history.delete({ id: item.id }));
       setItems((current) => current.filter((i) => i.id !== item.id));
+      setSelection((current) => without(current, [item.id]));
       if (lineage) setLineage(null);
       props.onDeleted(item);
     } catch (e) {
@@ -143,8 +196,19 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
   if (lora && !loraNames.has(lora)) loraNames.set(lora, lora.replace(/^(run|file):/, ''));
 
   return (
-    <section className="panel history-panel" aria-label="History">
-      <h2>History</h2>
+    <section className={selecting ? 'panel history-panel selecting' : 'panel history-panel'} aria-label="History">
+      <div className="history-head">
+        <h2>History</h2>
+        <button
+          type="button"
+          className={selecting ? 'select-toggle on' : 'select-toggle'}
+          aria-pressed={selecting}
+          title={selecting ? 'Leave selection (Esc)' : 'Select images to export them'}
+          onClick={() => (selecting ? leaveSelection() : setSelecting(true))}
+        >
+          Select
+        </button>
+      </div>
       <div className="history-filters">
         <input type="search" placeholder="Search prompts" value={text} onChange={(e) => setText(e.target.value)} aria-label="Search prompts" />
         <div className="row">
@@ -170,6 +234,36 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
         </div>
       </div>
       {error && <p className="error" role="alert">{error}</p>}
+      {selecting && (
+        <div className="history-selection" data-testid="history-selection">
+          <div className="history-selection-head">
+            <span data-testid="selection-count">
+              {selection.ids.length} selected{hiddenSelected ? ` (${hiddenSelected} not shown)` : ''}
+            </span>
+            <button type="button" className="link" onClick={() => setSelection((current) => selectAll(current, shownIds))} disabled={!shownIds.length}>Select all (shown)</button>
+            <button type="button" className="link" onClick={() => setSelection(EMPTY_SELECTION)} disabled={!selection.ids.length}>Clear</button>
+          </div>
+          {selection.ids.length === 0 ? (
+            <p className="muted small">Click images to select them, Shift+click for a range; Esc leaves.</p>
+          ) : (
+            <ExportForm
+              label="Export selected"
+              value={exportChoice}
+              onChange={setExportChoice}
+              onExport={(choice) => void exportSelected(choice)}
+              busy={exporting}
+              what={`${selection.ids.length} image${selection.ids.length === 1 ? '' : 's'}`}
+            />
+          )}
+          {exported && (
+            <div className="muted small" role="status" data-testid="history-exported">
+              <p>{exported.summary}</p>
+              {exported.failures.length > 0 && <ul className="error">{exported.failures.map((f, i) => <li key={i}>{f}</li>)}</ul>}
+            </div>
+          )}
+          {exportError && <p className="error" data-testid="history-export-error">{exportError}</p>}
+        </div>
+      )}
       {lineage && (
         <div className="lineage" data-testid="lineage" aria-label="Lineage">
           <div className="lineage-head">
@@ -183,9 +277,24 @@ export const HistoryGallery = memo(function HistoryGallery(props: HistoryGallery
         <ul className="history-grid">
           {items.map((item) => {
             const image = outputOf(item);
+            const checked = selecting && isSelected(selection, item.id);
+            const classes = ['history-item', item.id === props.currentId ? 'current' : '', checked ? 'selected' : ''].filter(Boolean).join(' ');
             return (
-              <li key={item.id} className={item.id === props.currentId ? 'history-item current' : 'history-item'} data-testid="history-item" data-id={item.id}>
-                {image ? (
+              <li key={item.id} className={classes} data-testid="history-item" data-id={item.id}>
+                {image && selecting ? (
+                  <button
+                    type="button"
+                    role="checkbox"
+                    aria-checked={checked}
+                    className={checked ? 'thumb selectable on' : 'thumb selectable'}
+                    onClick={(e) => setSelection((current) => clickItem(current, shownIds, item.id, e.shiftKey))}
+                    aria-label={`select ${item.prompt}`}
+                    title="Select (Shift+click: a range)"
+                  >
+                    <img src={image.url} alt="" loading="lazy" />
+                    <span className="check" aria-hidden="true">{checked ? '✓' : ''}</span>
+                  </button>
+                ) : image ? (
                   <button type="button" className="thumb" onClick={() => props.onOpen(item)} aria-label={`open ${item.prompt}`} title="Open in the canvas">
                     <img src={image.url} alt="" loading="lazy" />
                   </button>
