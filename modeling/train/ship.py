@@ -45,9 +45,12 @@ def export(run: Path, bundle: Path, trained_on: str) -> dict:
         "recipe": "modeling/train (stages: BPE; VAE + FSQ tokenizer; AR CE + DiT flow matching on AR hidden "
                   f"states; edit post-training), preset {summary.get('preset')}, stages {json.dumps(summary.get('stages'))}"
                   + (f", continued from {summary['init']}" if summary.get("init") else "")
-                  + (", tokenizer spells capitals" if spells_capitals(tokenizer) else ""),
+                  + (", tokenizer spells capitals" if spells_capitals(tokenizer) else "")
+                  + (f"; then GRPO (modeling/rl) {summary['rl'].get('steps')} steps in {summary['rl'].get('seconds')} s"
+                     if summary.get("rl") else ""),
         "trained_on": trained_on,
         "eval": None,
+        "rl": ({k: summary["rl"].get(k) for k in ("steps", "seconds", "eval_before", "eval_after")} if summary.get("rl") else None),
     }
     if bundle.exists():
         shutil.rmtree(bundle)
