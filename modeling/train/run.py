@@ -130,7 +130,7 @@ class Run:
             vae_recon = m.vae.decode(m.vae.encode(to_float(truth.to(self.device)))[0])
             vae_recon = ((vae_recon.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu()
             tok_recon = codes_preview(m, recon_codes)
-            if self.progress["generator"].step > 0:
+            if self.progress["generator"].step > 0 or self.init:  # a continued run starts from a trained generator
                 imgs, codes = generate(m, self.builder, self.grid_prompts, seed=1, steps=self.grid_steps)
                 ar_view = codes_preview(m, codes)
             else:
