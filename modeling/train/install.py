@@ -104,8 +104,9 @@ DiT weights file, so the in-app wizard and `--lora` work on it. LoRAs adapt the 
 ## What it cannot do
 - 64 × 64 pixels only; a vocabulary of 172 training emoji on flat or gradient backgrounds, short sign
   words. Objects outside the vocabulary are not drawn (see "never-seen objects").
-- Sign text: held-out words are rarely written legibly (see `text`); {'the GRPO/OCR stage ran: see above' if prov.get('rl') else 'the OCR/GRPO reinforcement stage of the reference has not been applied to this bundle (no scores "after RL")'}.
-- Scores come from simple pixel statistics (modeling/eval/score.py); they measure this synthetic domain only.
+- Sign text: held-out words are rarely written legibly (see `text`); {'the GRPO/OCR stage is in this bundle: see above' if prov.get('rl') else 'the OCR/GRPO reinforcement stage of the reference is not in this bundle'}.
+- Scores other than text come from simple pixel statistics (modeling/eval/score.py), text from an OCR model;
+  they measure this synthetic domain only.
 """
 
 
