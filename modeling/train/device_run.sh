@@ -7,7 +7,7 @@
 #            .venv/bin/python -m modeling.rl.ocr prepare      # the OCR model for stage 4 -> <data>/ocr/rec.onnx)
 #   command: ATELIER_COMMIT=<the sha of HEAD here> bash modeling/train/device_run.sh   (no .git travels)
 # RL only, from a committed checkpoint (no stages 1-3; the device has onnxruntime, the OCR runs on its CPU):
-#   RL_FROM=modeling/checkpoints/nano-h100-2026-11-26/model-fp16.safetensors RL_SECONDS=240 bash modeling/train/device_run.sh
+#   RL_FROM=modeling/checkpoints/nano-cpu-continue-2026-11-26/model-fp16.safetensors RL_SECONDS=240 bash modeling/train/device_run.sh
 # Smoke test on any machine (forces the CPU, tiny budget and pool):
 #   ATELIER_DEVICE=cpu TRAIN_SECONDS=20 TRAIN_SCENES=1000 TRAIN_EDITS=300 OUT=/tmp/out PYTHON=.venv/bin/python \
 #     bash modeling/train/device_run.sh        (about 10 minutes on this workplace's 2 cores)
