@@ -162,6 +162,9 @@ def write_all(out: Path) -> None:
     # The optional LoRA graphs (modeling/lora, issue 7): max rank 4 keeps the fixture small.
     from .lora.export import add_lora_graphs
     add_lora_graphs(bundle_dir, dit=model.dit, batch=1, max_rank=4, log=lambda s: None)
+    # The fixture's tokenizer with spelled capitals and the ids the TypeScript engine must reproduce.
+    from .text_tokenizer import write_spelled_fixture
+    write_spelled_fixture(bundle_dir / "tokenizer.json", out / "tokenizer-spelled")
     ref = out / "reference"
     if ref.exists():
         shutil.rmtree(ref)

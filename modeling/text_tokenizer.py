@@ -107,6 +107,6 @@ def write_spelled_fixture(source: Path, out: Path) -> dict:
 
 
 if __name__ == "__main__":
-    # python -m modeling.text_tokenizer SOURCE_TOKENIZER_JSON OUT_DIR
+    # python -m modeling.text_tokenizer SOURCE_TOKENIZER_JSON OUT_DIR (modeling.make_fixtures writes tests/fixtures/tokenizer-spelled)
     import sys
     print(write_spelled_fixture(Path(sys.argv[1]), Path(sys.argv[2])))
