@@ -91,3 +91,18 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
 export async function useCpu(page: Page): Promise<void> {
   await page.evaluate(() => (globalThis as unknown as { atelier: { settings: { set(i: unknown): Promise<unknown> } } }).atelier.settings.set({ executionProvider: 'cpu', threads: 1 }));
 }
+
+/** Types a prompt into the studio's prompt panel, presses Enter and waits until the result is in the
+ * history gallery, or fails with the error the studio showed. */
+export async function generateFromPrompt(page: Page, text: string): Promise<void> {
+  const area = page.getByRole('form', { name: 'Prompt' }).locator('textarea[name=prompt]');
+  const history = page.getByRole('region', { name: 'History' });
+  await area.fill(text);
+  await area.press('Enter');
+  await Promise.race([
+    history.getByTestId('history-item').filter({ hasText: text }).first().waitFor({ timeout: 60_000 }),
+    page.getByTestId('error-banner').waitFor({ timeout: 60_000 }).then(async () => {
+      throw new Error(`the studio reported: ${await page.getByTestId('error-banner').textContent()}`);
+    }),
+  ]);
+}

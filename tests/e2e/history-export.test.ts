@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { readEmbedded } from '../../src-main/export/encode';
 import { readZipEntries } from '../../src-main/export/zip';
 import type { Studio } from './harness';
-import { startStudio, useCpu } from './harness';
+import { generateFromPrompt, startStudio, useCpu } from './harness';
 
 let studio: Studio;
 let page: Page;
@@ -30,17 +30,6 @@ const history = () => page.getByRole('region', { name: 'History' });
 const thumb = (text: string) => history().getByRole('checkbox', { name: `select ${text}`, exact: true });
 const checked = async (text: string) => (await thumb(text).getAttribute('aria-checked')) === 'true';
 
-async function generate(text: string) {
-  const area = prompt().locator('textarea[name=prompt]');
-  await area.fill(text);
-  await area.press('Enter');
-  await Promise.race([
-    history().getByTestId('history-item').filter({ hasText: text }).first().waitFor({ timeout: 60_000 }),
-    page.getByTestId('error-banner').waitFor({ timeout: 60_000 }).then(async () => {
-      throw new Error(`the studio reported: ${await page.getByTestId('error-banner').textContent()}`);
-    }),
-  ]);
-}
 
 test('select two history images and export them (WebP, manifest, zip) to a folder', { timeout: 180_000 }, async () => {
   await page.goto(studio.server.url);
@@ -48,7 +37,7 @@ test('select two history images and export them (WebP, manifest, zip) to a folde
   await prompt().locator('select[name=model]').selectOption('bundle-fixture');
   await prompt().locator('input[name=steps]').fill('2');
   const prompts = ['a red kite', 'a green frog', 'a blue boat'];
-  for (const p of prompts) await generate(p);
+  for (const p of prompts) await generateFromPrompt(page, p);
   await history().getByTestId('history-item').nth(2).waitFor();
 
   // Outside selection mode nothing changed: thumbnails open, the one checkbox is "★ only".

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { writeTestLora } from '../unit/contract/lora-helpers';
 import type { Studio } from './harness';
-import { FIXTURE_MODELS, startStudio, useCpu } from './harness';
+import { FIXTURE_MODELS, generateFromPrompt, startStudio, useCpu } from './harness';
 
 let studio: Studio;
 let page: Page;
@@ -36,18 +36,6 @@ const historyList = (query: unknown) =>
 const prompt = () => page.getByRole('form', { name: 'Prompt' });
 const history = () => page.getByRole('region', { name: 'History' });
 
-async function generate(text: string) {
-  const area = prompt().locator('textarea[name=prompt]');
-  await area.fill(text);
-  await area.press('Enter');
-  // The result lands in history (the gallery refreshes on the job's result), or the studio says why not.
-  await Promise.race([
-    history().getByTestId('history-item').filter({ hasText: text }).first().waitFor({ timeout: 60_000 }),
-    page.getByTestId('error-banner').waitFor({ timeout: 60_000 }).then(async () => {
-      throw new Error(`the studio reported: ${await page.getByTestId('error-banner').textContent()}`);
-    }),
-  ]);
-}
 
 test('pick a LoRA with a weight, generate, find it in history under the LoRA filter, reuse it', { timeout: 120_000 }, async () => {
   await page.goto(studio.server.url);
@@ -69,7 +57,7 @@ test('pick a LoRA with a weight, generate, find it in history under the LoRA fil
   assert.equal(await slot.getByLabel('weight value of ink').textContent(), '0.75');
   await studio.screenshot('lora-panel-picked');
 
-  await generate('an ink fox');
+  await generateFromPrompt(page, 'an ink fox');
   // Retries keep the choice.
   assert.equal(await chosen.count(), 1);
   assert.equal(await slot.getByLabel('weight value of ink').textContent(), '0.75');
@@ -78,7 +66,7 @@ test('pick a LoRA with a weight, generate, find it in history under the LoRA fil
   // Without the LoRA: removed in the panel.
   await slot.getByRole('button', { name: 'remove ink' }).click();
   assert.equal(await chosen.count(), 0);
-  await generate('a plain fox');
+  await generateFromPrompt(page, 'a plain fox');
 
   const filter = history().getByLabel('Filter by LoRA');
   await filter.selectOption('file:ink.safetensors');
