@@ -39,6 +39,10 @@ def test_rows_match_the_spec_prompt_builder(tokenizer):
             assert (mask[i][: len(mask[i]) - len(row)] == 0).all()  # left padding only
         # the last count+1 positions are <|img_start|> and the codes, in every row
         assert (ids[:, -cfg.code_count - 1] == tokenizer.token_to_id("<|img_start|>")).all()
+        if kind == "edit":  # nano template: reference code i sits code_count + 2 positions before code i
+            n = cfg.code_count
+            assert (np.asarray(ids[:, -2 * n - 2:-n - 2]) == ref + cfg.image_code_offset).all()
+            assert (ids[:, -n - 2] == tokenizer.token_to_id("<|ref_end|>")).all()
 
 
 def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
@@ -78,11 +82,13 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     assert spells_capitals(base_tok)  # a fresh run's tokenizer spells capitals
     base_tok = Tokenizer.from_str(base_tok.to_str())
     base_tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)  # as checkpoints before it
+    from modeling.config import EDIT_TEMPLATE_PROMPT_FIRST, TextTokenizerConfig
+    base.cfg.text.template_edit = TextTokenizerConfig().template_edit  # as checkpoints before the nano template
     save_checkpoint(tmp_path / "plain.safetensors", base, base_tok)
     cont = tmp_path / "continued"
     R.main(["--preset", "cpu", "--out", str(cont), "--seconds", "600", "--max-steps", "2", "--scenes", "96",
             "--edits", "48", "--data", str(prepared_folder()), "--grid-steps", "1", "--batch", "4",
-            "--init", str(tmp_path / "plain.safetensors"), "--stages", "generator", "--spell-capitals", "--lr", "1e-4"])
+            "--init", str(tmp_path / "plain.safetensors"), "--stages", "generator", "--spell-capitals", "--preset-templates", "--lr", "1e-4"])
     summary = json.loads((cont / "summary.json").read_text())
     assert {n: s["steps"] for n, s in summary["stages"].items()} == {"autoencoders": 0, "generator": 2, "edit": 0}
     assert summary["init"] == str(tmp_path / "plain.safetensors")
@@ -93,6 +99,7 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     assert all(torch.equal(a[k], b[k]) for k in a if k.startswith(("vae.", "image_tokenizer.")))
     assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("ar."))
     assert spells_capitals(tok2) and not spells_capitals(base_tok)
+    assert model2.cfg.text.template_edit == EDIT_TEMPLATE_PROMPT_FIRST != base.cfg.text.template_edit
     caption = "a cat at the top left on a blue background"
     assert encode_plain(tok2, caption) == encode_plain(base_tok, caption)
     with pytest.raises(SystemExit, match="needs --init"):

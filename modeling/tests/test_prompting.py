@@ -33,6 +33,23 @@ def test_generate_and_edit_templates(tok):
     assert ids[start + 1 + cfg.code_count] == 6
 
 
+def test_prompt_first_edit_template_keeps_reference_and_output_a_fixed_distance_apart(tok):
+    import dataclasses
+
+    from modeling.config import EDIT_TEMPLATE_PROMPT_FIRST, nano
+    cfg = fixture()
+    cfg = dataclasses.replace(cfg, text=dataclasses.replace(cfg.text, template_edit=EDIT_TEMPLATE_PROMPT_FIRST))
+    assert nano().text.template_edit == EDIT_TEMPLATE_PROMPT_FIRST
+    ref = [(7 * c) % cfg.codebook_size for c in range(cfg.code_count)]
+    for prompt in ("red", "make the background a soft pink gradient please"):
+        ids, _ = build_prompt_ids(tok, cfg, prompt, ref)
+        n = cfg.code_count
+        # ... <|ref_start|> ref codes <|ref_end|> <|img_start|>: output code i will sit at len(ids) + i
+        assert ids[-n - 3] == 5 and ids[-2:] == [6, 3]
+        assert ids[-n - 2:-2] == [cfg.image_code_offset + c for c in ref]
+        assert ids[1:1 + len(encode_plain(tok, "Edit the image: "))] == encode_plain(tok, "Edit the image: ")
+
+
 def test_long_prompts_are_truncated_and_flagged(tok):
     cfg = fixture()
     ids, truncated = build_prompt_ids(tok, cfg, "a red apple at the top left on a blue background " * 5)

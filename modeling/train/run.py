@@ -41,7 +41,7 @@ def log(msg: str) -> None:
 class Run:
     def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool, grid_steps: int | None = None,
                  rl_seconds: float = 0.0, rl_max_steps: int | None = None, init: Path | None = None,
-                 spell: bool = False):
+                 spell: bool = False, preset_templates: bool = False):
         self.preset, self.out, self.data_folder = preset, out, data_folder
         self.grid_steps = grid_steps
         self.rl_seconds, self.rl_max_steps = rl_seconds, rl_max_steps
@@ -66,6 +66,11 @@ class Run:
                 self.tokenizer = spell_capitals(self.tokenizer)  # same ids; sign words now come letter by letter
                 log("tokenizer converted to spell capitals letter by letter")
             cfg = init_model.cfg
+            if preset_templates:
+                t = preset.model.text
+                if (cfg.text.template_generate, cfg.text.template_edit) != (t.template_generate, t.template_edit):
+                    cfg.text.template_generate, cfg.text.template_edit = t.template_generate, t.template_edit
+                    log(f"prompt templates from preset {preset.name}: generate {t.template_generate!r}, edit {t.template_edit!r}")
             log(f"initialised from {init}: autoencoders kept, latent shift {cfg.vae.shift_factor:.4f} scale {cfg.vae.scaling_factor:.4f}")
         else:
             cfg = preset.model
@@ -223,6 +228,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fresh", action="store_true", help="ignore an existing state.pt")
     ap.add_argument("--init", type=Path, help="start from this trained checkpoint (model.safetensors format): its "
                     "tokenizer, config and weights; stage 1 is skipped and the latent scale kept")
+    ap.add_argument("--preset-templates", action="store_true", help="with --init: use the preset's prompt templates "
+                    "instead of the checkpoint's (e.g. the nano preset's instruction-before-reference edit template)")
     ap.add_argument("--spell-capitals", action="store_true", help="with --init: convert the checkpoint's tokenizer to "
                     "spell capitals letter by letter (fresh runs always do)")
     ap.add_argument("--stages", help="comma-separated stages to run (default all); the others count as done")
@@ -261,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
         for n, b in preset.stages.items():  # the run's seconds are shared among the wanted stages only
             b.share = b.share / total if n in wanted else 0.0
     run = Run(preset, args.out, folder, args.fresh, args.grid_steps, args.rl_seconds, args.max_steps, init=args.init,
-              spell=args.spell_capitals)
+              spell=args.spell_capitals, preset_templates=args.preset_templates)
     summary = run.train()
     log("summary: " + json.dumps(summary["stages"]))
 
