@@ -31,6 +31,7 @@ from ..data.edits import edit_mask, sample_edit
 from ..data.scene import render, sample_scene, scene_rng
 from ..generate import Draws, Params, edit, text_to_image
 from ..train.preview import grid_png
+from .fidelity import edit_fidelity
 from .score import edit_done, psnr, score_scene
 
 
@@ -128,6 +129,9 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
                "psnr_outside_edit": psnr(img, src, keep), "psnr_truth_target": psnr(img, tgt, np.ones(keep.shape, bool))}
         row["done"] = edit_done(img, pair, assets, ocr)
         row["done_on_truth"] = edit_done(tgt, pair, assets, ocr)
+        fid = edit_fidelity(backend, tok, pair.instruction, src, tgt, rec, rec["noise"], params)
+        row["psnr_outside_edit_true_codes"] = psnr(fid.pop("image_from_true_codes"), src, keep)
+        row.update(fid)
         edit_items.append(row)
         edit_rows.append(([src, tgt, img], f"EDIT ({pair.kind}): {pair.instruction}  [source | target | output]"))
     finite = lambda xs: [min(x, 60.0) for x in xs if x is not None and not math.isnan(x)]  # inf (identical) counts as 60 dB
@@ -136,7 +140,13 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
              "psnr_outside_edit_ge_30db": _mean([float(e["psnr_outside_edit"] >= 30) for e in edit_items]),
              "done": _mean([e["done"] for e in edit_items]),
              "done_by_kind": {k: _mean([e["done"] for e in edit_items if e["kind"] == k]) for k in sorted({e["kind"] for e in edit_items})},
-             "done_on_truth": _mean([e["done_on_truth"] for e in edit_items])}
+             "done_on_truth": _mean([e["done_on_truth"] for e in edit_items]),
+             # where the kept part is lost (modeling/eval/fidelity.py): the AR's copying, or the DiT
+             "diagnostics": {
+                 "ar_teacher_forced_unchanged_code_acc": _mean([e["teacher_forced_unchanged"] for e in edit_items]),
+                 "ar_teacher_forced_changed_code_acc": _mean([e["teacher_forced_changed"] for e in edit_items]),
+                 "sampled_codes_copied_where_unchanged": _mean([e["sampled_copied_unchanged"] for e in edit_items]),
+                 "psnr_outside_edit_true_codes_db": _mean(finite([e["psnr_outside_edit_true_codes"] for e in edit_items]))}}
     scored = [v for v in categories.values() if v is not None]
     report = {
         "bundle": str(bundle), "bundle_name": backend.bundle.meta.get("name"), "runtime": "onnxruntime (CPU)",

@@ -1,6 +1,7 @@
 """The evaluation: the scorer is right on ground truth and wrong on mismatched images; the bundle evaluation
 runs end to end through onnxruntime on a freshly exported (untrained) 64 px bundle."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -72,6 +73,11 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
     assert saved["truth"]["background"] == 1.0 and saved["truth"]["position"] == 1.0 and saved["truth"]["text"] == 1.0
     assert saved["edits"]["done_on_truth"] == 1.0
     assert saved["novel_objects"]["n"] == 1
+    diag = saved["edits"]["diagnostics"]
+    assert set(diag) == {"ar_teacher_forced_unchanged_code_acc", "ar_teacher_forced_changed_code_acc",
+                         "sampled_codes_copied_where_unchanged", "psnr_outside_edit_true_codes_db"}
+    assert all("teacher_forced_unchanged" in e and "psnr_outside_edit_true_codes" in e for e in saved["edit_items"])
+    assert diag["ar_teacher_forced_changed_code_acc"] < 0.2  # an untrained AR is near chance (1 in 1000)
     assert set(report["categories"]) == {"background", "position", "object", "count", "text"}
     assert (tmp_path / "eval" / "grid.png").stat().st_size > 0
 
@@ -124,3 +130,25 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
     assert "| this bundle |" in card and "0.55" in card
     assert "PaddleOCR" in card and "1 − normalised edit distance 0.31" in card
     assert card.index("![samples](grid.png)") < card.index("## Extra") < card.index("## LoRA")
+
+
+def test_teacher_forcing_agrees_with_cached_greedy_sampling():
+    """The fidelity diagnostic's one-pass AR (modeling/eval/fidelity.py) sees what sampling saw: fed the codes
+    greedy sampling chose, its argmax is those codes and its hidden states are the sampled ones."""
+    from tokenizers import Tokenizer
+
+    from modeling.backends import OnnxBackend
+    from modeling.eval.fidelity import agreement, teacher_forced
+    from modeling.generate import Draws, Params, edit
+
+    root = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "bundle-fixture"
+    backend = OnnxBackend(root, threads=1)
+    tok = Tokenizer.from_file(str(root / "tokenizer.json"))
+    cfg = backend.cfg
+    ref = (np.arange(3 * cfg.image_size * cfg.image_size) % 251).astype(np.uint8).reshape(3, cfg.image_size, cfg.image_size)
+    rec = edit(backend, tok, "make it pink", ref, Draws.seeded(3, 1, cfg.latent_shape), Params.defaults(cfg, top_k=1))
+    tf = teacher_forced(backend, tok, "make it pink", rec["ref_codes"][0], rec["codes"][0])
+    assert (tf["codes"] == rec["codes"][0]).all()
+    np.testing.assert_allclose(tf["hidden"], rec["hidden"], atol=2e-4)
+    a = agreement(np.array([1, 2, 3, 4]), np.array([1, 2, 9, 9]), np.array([1, 5, 9, 0]))
+    assert a == {"unchanged": 0.5, "changed": 0.5}

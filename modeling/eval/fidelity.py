@@ -1,0 +1,61 @@
+"""Where an edit loses the parts of the picture it should keep: the AR's copying of reference codes, or the DiT.
+
+For one edit pair (run on the same backend as the evaluation, so on the bundle's ONNX graphs):
+- teacher forcing: the AR reads the edit prompt followed by the TRUE target codes; its argmax at each code
+  position is compared with the true code, separately for the cells the edit leaves unchanged (target code ==
+  reference code: a copy) and for the cells it changes;
+- sampling: of the unchanged cells, how many the sampled codes actually copied from the reference;
+- the DiT alone: the AR hidden states of the teacher-forced pass condition the usual diffusion (same noise),
+  and the PSNR outside the edit is measured as for the sampled output. If this is high and the sampled one is
+  not, the AR is what loses the picture; if both are low, the DiT does not copy its reference latents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..generate import Params, decode, diffuse, to_model_image
+from ..prompting import build_prompt_ids
+
+
+def teacher_forced(backend, tok, instruction: str, ref_codes: np.ndarray, tgt_codes: np.ndarray) -> dict:
+    """One AR pass over prompt + true target codes: argmax codes [n] and hidden states [1, n + 1, D]."""
+    cfg = backend.cfg
+    n = cfg.code_count
+    ids, _ = build_prompt_ids(tok, cfg, instruction, [int(c) for c in ref_codes])
+    seq = np.array([ids + [cfg.image_code_offset + int(c) for c in tgt_codes]], np.int64)
+    a = cfg.ar
+    past = {}
+    for i in range(a.layers):
+        past[f"past_key_{i}"] = np.zeros((1, a.kv_heads, 0, a.head_dim), np.float32)
+        past[f"past_value_{i}"] = np.zeros((1, a.kv_heads, 0, a.head_dim), np.float32)
+    out = backend.run("ar", input_ids=seq, attention_mask=np.ones_like(seq),
+                      position_ids=np.arange(seq.shape[1], dtype=np.int64)[None], **past)
+    code_logits = out["logits"][0, -(n + 1):-1, cfg.image_code_offset:cfg.image_code_offset + cfg.codebook_size]
+    return {"codes": code_logits.argmax(-1), "hidden": out["hidden"][:, -(n + 1):].astype(np.float32)}
+
+
+def agreement(pred: np.ndarray, truth: np.ndarray, ref: np.ndarray) -> dict[str, float | None]:
+    """Share of cells where pred == truth, over unchanged cells (truth == ref) and over changed ones."""
+    same = truth == ref
+    hit = pred == truth
+    return {"unchanged": float(hit[same].mean()) if same.any() else None,
+            "changed": float(hit[~same].mean()) if (~same).any() else None}
+
+
+def edit_fidelity(backend, tok, instruction: str, src_uint8: np.ndarray, tgt_uint8: np.ndarray, sampled: dict,
+                  noise: np.ndarray, params: Params) -> dict:
+    """src/tgt uint8 [H, W, 3]; `sampled` is generate.edit's record for this pair (batch 1) made with `noise`.
+    Returns the teacher-forced code agreement, the sampled copy rate and the image decoded from true codes
+    (uint8 [H, W, 3]) for the caller to score like the sampled one."""
+    cfg = backend.cfg
+    ref_codes = sampled["ref_codes"][0]
+    tgt_codes = backend.run("image_tokenizer_encoder", image=to_model_image(tgt_uint8.transpose(2, 0, 1)[None].copy()))["codes"][0]
+    tf = teacher_forced(backend, tok, instruction, ref_codes, tgt_codes)
+    cond = backend.run("connector", hidden=tf["hidden"])["cond"]
+    x = diffuse(backend, cfg, cond, sampled["ref_latents"], noise, params)["latents_final"]
+    image = decode(backend, cfg, x)["image"][0].transpose(1, 2, 0)
+    tfa = agreement(tf["codes"], tgt_codes, ref_codes)
+    copied = agreement(sampled["codes"][0], tgt_codes, ref_codes)["unchanged"]
+    return {"teacher_forced_unchanged": tfa["unchanged"], "teacher_forced_changed": tfa["changed"],
+            "sampled_copied_unchanged": copied, "image_from_true_codes": image}
