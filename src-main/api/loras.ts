@@ -78,6 +78,22 @@ export function listAvailableLoras(store: Store): AvailableLora[] {
   return out;
 }
 
+/**
+ * An installed LoRA by the name a batch row or a prompt list gives: a finished run by its project's
+ * name, or a LoRA-folder file by its path with or without `.safetensors` (case-insensitive; trained runs
+ * first, newest first, as the studio lists them). Null when nothing has that name.
+ */
+export function findInstalledLora(store: Store, name: string): { file: string; name: string } | null {
+  const want = name.trim().replace(/\.safetensors$/i, '').toLowerCase();
+  if (!want) return null;
+  for (const l of listAvailableLoras(store)) {
+    if (l.name.toLowerCase() !== want) continue;
+    const file = l.loraId ? loraRunFile(store.dataDir, l.loraId) : resolveLoraFile(loraFolder(store.dataDir), l.path!);
+    if (file) return { file, name: l.name };
+  }
+  return null;
+}
+
 /** The real path of `rel` if it is a file inside `root` (after following links); null otherwise. */
 function resolveLoraFile(root: string, rel: string): string | null {
   let realRoot: string;

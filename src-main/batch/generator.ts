@@ -2,7 +2,9 @@
 // list that mixes models switches between at most a few). Size, model and LoRA files are checked
 // here, per row, so a row asking for something this model cannot do fails with a reason and the
 // rest go on. A row's LoRAs are .safetensors files (names relative to the list's folder; the
-// extension may be left out), applied at their weights without reloading the model.
+// extension may be left out) or, when no such file exists, LoRAs installed in the studio (a finished
+// training run by its project's name, or a file in the LoRA folder by its name), applied at their
+// weights without reloading the model.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AppliedLora, Engine, ExecutionProviderChoice, GenerateOptions, LoraWeights, ProgressEvent } from '../engine';
@@ -49,6 +51,11 @@ export interface EngineGeneratorOptions {
    * jobs); engines from here are not disposed by this generator.
    */
   engineFor?: (dir: string) => Promise<Engine>;
+  /**
+   * Installed LoRAs by name (the studio's finished runs and LoRA folder), tried when a row's LoRA
+   * names no file; returns the file and the name to record, or null.
+   */
+  installedLora?: (name: string) => { file: string; name: string } | null;
 }
 
 /** A row's LoRA name → its file: as given (relative to `baseDir`), else with `.safetensors` added. */
@@ -56,6 +63,15 @@ export function resolveLoraFile(name: string, baseDir: string): string {
   const file = path.resolve(baseDir, name);
   if (!existsSync(file) && !/\.safetensors$/i.test(name) && existsSync(`${file}.safetensors`)) return `${file}.safetensors`;
   return file;
+}
+
+/** A row's LoRA → the file to read and the name to record: a file first, else an installed LoRA. */
+export function findRowLora(name: string, baseDir: string, installed?: EngineGeneratorOptions['installedLora']): { file: string; name: string } {
+  const file = resolveLoraFile(name, baseDir);
+  if (existsSync(file) || !installed) return { file, name: path.basename(file) };
+  const found = installed(name);
+  if (found) return found;
+  throw new Error(`LoRA '${name}' is neither a file (${file}) nor a LoRA installed in the studio`);
 }
 
 export interface EngineGenerator {
@@ -90,14 +106,14 @@ export function engineGenerator(options: EngineGeneratorOptions = {}): EngineGen
   const lorasFor = (engine: Engine, row: PlannedRow): AppliedLora[] | undefined => {
     if (!row.loras?.length) return undefined;
     return row.loras.map((l) => {
-      const file = resolveLoraFile(l.name, options.baseDir ?? process.cwd());
+      const { file, name } = findRowLora(l.name, options.baseDir ?? process.cwd(), options.installedLora);
       const key = `${engine.bundle.dir}\u0000${file}`;
       let weights = loraCache.get(key);
       if (!weights) {
         weights = readLoraFile(engine.manifest, file);
         loraCache.set(key, weights);
       }
-      return { weights, weight: l.weight, name: path.basename(file) };
+      return { weights, weight: l.weight, name };
     });
   };
 

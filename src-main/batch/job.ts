@@ -8,6 +8,7 @@ import { ENGINE_VERSION } from '../engine';
 import { openStore } from '../store';
 import { engineGenerator } from './generator';
 import { runBatch } from './runner';
+import { findInstalledLora } from '../api/loras';
 
 export interface BatchJobParams {
   dataDir: string;
@@ -32,6 +33,7 @@ async function run(params: unknown, ctx: JobContext): Promise<BatchJobResult> {
     // Relative image and LoRA paths of a dropped list have only the data folder to be relative to.
     baseDir: p.dataDir,
     engineFor: (dir) => engineFor({ prompt: '', modelDir: dir, executionProvider: p.executionProvider, threads: p.threads }),
+    installedLora: (name) => findInstalledLora(store, name),
   });
   try {
     const end = await runBatch({

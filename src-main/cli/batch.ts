@@ -15,6 +15,7 @@ import { isExecutionProvider, ENGINE_VERSION } from '../engine';
 import { EXPORT_FORMATS, isExportFormat } from '../export/encode';
 import { DEFAULT_TEMPLATE, TemplateError, checkTemplate } from '../export/template';
 import { openStore } from '../store';
+import { findInstalledLora } from '../api/loras';
 import { UsageError } from './index';
 
 export const BATCH_USAGE = `usage: atelier batch LIST --out DIR [options]
@@ -160,7 +161,10 @@ export async function batchMain(argv: string[], log: (s: string) => void = (s) =
   const text = readFileSync(listFile, 'utf8');
   const { defaultDataDir } = await import('../server/data-dir');
   const store = openStore({ dataDir: values.data ?? defaultDataDir() });
-  const generator = engineGenerator({ defaultModel, baseDir: path.dirname(listFile), executionProvider: ep, threads });
+  const generator = engineGenerator({
+    defaultModel, baseDir: path.dirname(listFile), executionProvider: ep, threads,
+    installedLora: (name) => findInstalledLora(store, name), // LoRAs installed in the studio, by name
+  });
   const ac = new AbortController();
   const onSigint = (): void => {
     log('\nstopping after the image in progress… (run the same command again to resume)');

@@ -254,7 +254,7 @@ function checkManifestFiles(out: string, expectDone: number) {
   return done;
 }
 
-test('edit rows take a source image and LoRA rows a LoRA file next to the list; a row that cannot run fails alone', async () => {
+test('edit rows take a source image and LoRA rows a LoRA file next to the list or installed in the studio; a row that cannot run fails alone', async () => {
   const data = path.join(tmp, 'data-edit');
   const out = path.join(tmp, 'out-edit');
   const folder = path.join(tmp, 'edit-list');
@@ -267,23 +267,28 @@ test('edit rows take a source image and LoRA rows a LoRA file next to the list; 
   const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5);
   const weights = { rank: 2, alpha: 2, down: targets.map((t) => Float32Array.from({ length: 2 * t.in }, rnd)), up: targets.map((t) => Float32Array.from({ length: t.out * 2 }, rnd)) };
   fs.writeFileSync(path.join(folder, 'style.safetensors'), encodeLoraFile(targets, { weights, metadata: {} }));
+  // The same LoRA installed in the studio's LoRA folder under another name: a row may name it.
+  fs.mkdirSync(path.join(data, 'loras'), { recursive: true });
+  fs.writeFileSync(path.join(data, 'loras', 'House Style.safetensors'), encodeLoraFile(targets, { weights, metadata: {} }));
   const rows = [
     { image: 'src.png', instruction: 'make it blue', seed: 5 },
     { prompt: 'a tree', size: '999x999', seed: 6 },
     { prompt: 'a tree', seed: 7, loras: ['style:0.5'] },
     { prompt: 'a tree', seed: 7 },
     { prompt: 'a tree', seed: 7, loras: ['missing:1'] },
+    { prompt: 'a tree', seed: 7, loras: ['house style:0.5'] },
   ];
   fs.writeFileSync(path.join(folder, 'edits.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
   // The fixture bundle has LoRA graphs (the nano model has none yet).
   const r = cli([path.join(folder, 'edits.jsonl'), '--out', out, '--steps', '2', ...fixtureArgs(data)]);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /line 2 \(row 2\) failed: size 999x999 is not what model \S+ makes/);
-  assert.match(r.stderr, /line 5 \(row 5\) failed: cannot read the LoRA file .*missing: no such file/);
-  assert.match(r.stderr, /2 of 5 rows failed/);
+  assert.match(r.stderr, /line 5 \(row 5\) failed: LoRA 'missing' is neither a file \(.*missing\) nor a LoRA installed in the studio/);
+  assert.match(r.stderr, /2 of 6 rows failed/);
   const list = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
   assert.deepEqual(list.items.map((i) => [i.status, i.mode, i.loras]), [
     ['done', 'edit', null], ['failed', 'text-to-image', null], ['done', 'text-to-image', 'style:0.5'], ['done', 'text-to-image', null], ['failed', 'text-to-image', 'missing:1'],
+    ['done', 'text-to-image', 'house style:0.5'],
   ]);
   const edit = readEmbedded(fs.readFileSync(path.join(out, list.items[0]!.file!)));
   assert.equal(edit.atelier!.mode, 'edit');
@@ -295,6 +300,11 @@ test('edit rows take a source image and LoRA rows a LoRA file next to the list; 
   assert.match(withLora.parameters!.params['LoRAs'] ?? '', /style.safetensors: 0.5/);
   const [a, b] = await Promise.all([2, 3].map((i) => sharp(path.join(out, list.items[i]!.file!)).raw().toBuffer()));
   assert.ok(!a!.equals(b!), 'the LoRA changed the image');
+  // The installed LoRA is found by its name (any case), recorded under it, and has the same effect.
+  const installed = readEmbedded(fs.readFileSync(path.join(out, list.items[5]!.file!)));
+  assert.deepEqual(installed.atelier!.loras?.map((l) => [l.name, l.weight]), [['House Style', 0.5]]);
+  const c = await sharp(path.join(out, list.items[5]!.file!)).raw().toBuffer();
+  assert.ok(c.equals(a!), 'same LoRA, prompt and seed: same pixels');
 });
 
 test('usage errors: no list, no --out, bad template, bad format', () => {
