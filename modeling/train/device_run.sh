@@ -8,6 +8,9 @@
 #   command: ATELIER_COMMIT=<the sha of HEAD here> bash modeling/train/device_run.sh   (no .git travels)
 # RL only, from a committed checkpoint (no stages 1-3; the device has onnxruntime, the OCR runs on its CPU):
 #   RL_FROM=modeling/checkpoints/nano-cpu-continue-2026-11-26/model-fp16.safetensors RL_SECONDS=240 bash modeling/train/device_run.sh
+# Continue a committed checkpoint on the GPU instead of training from scratch (edit stage: edit and
+# text-to-image steps alternate, over TRAIN_SECONDS; the nano preset's prompt templates are applied):
+#   INIT_FROM=modeling/checkpoints/<the shipped model's checkpoint>/model-fp16.safetensors TRAIN_SECONDS=420 bash modeling/train/device_run.sh
 # Smoke test on any machine (forces the CPU, tiny budget and pool):
 #   ATELIER_DEVICE=cpu TRAIN_SECONDS=20 TRAIN_SCENES=1000 TRAIN_EDITS=300 OUT=/tmp/out PYTHON=.venv/bin/python \
 #     bash modeling/train/device_run.sh        (about 10 minutes on this workplace's 2 cores)
@@ -15,7 +18,7 @@
 #
 # Environment: TRAIN_SECONDS (total training wall time over the three stages, default 360), RL_SECONDS (stage 4,
 # GRPO on the AR after edit post-training, default 120; 0 skips it), RL_FROM (a checkpoint: run only stage 4 on
-# it, after the preflight), OUT (where the
+# it, after the preflight), INIT_FROM (a checkpoint to continue, see above), OUT (where the
 # <= 8 result files go; the device sets it), ATELIER_DEVICE (cpu forces the CPU), ATELIER_DATA (the prepared
 # folder, default modeling/.cache/atelier-data), PYTHON (default python3, the device's; use .venv/bin/python here).
 set -euo pipefail
@@ -81,6 +84,7 @@ if [[ -n "${RL_FROM:-}" ]]; then
   "$PYTHON" -m modeling.rl.grpo --checkpoint "$RL_FROM" --out "$WORK/run" --seconds "$RL_SECONDS" "${RL_DEV[@]}" \
     ${TRAIN_MAX_STEPS:+--max-steps "$TRAIN_MAX_STEPS"} 2>&1 | tee "$WORK/run-train.log"
 else
+  [[ -n "${INIT_FROM:-}" ]] && EXTRA+=(--init "$INIT_FROM" --preset-templates --stages edit)
   "$PYTHON" -m modeling.train.run --preset gpu --out "$WORK/run" --seconds "$TRAIN_SECONDS" --rl-seconds "$RL_SECONDS" \
     ${EXTRA[@]+"${EXTRA[@]}"} 2>&1 | tee "$WORK/run-train.log"
 fi
@@ -91,7 +95,7 @@ mkdir -p "$WORK/run"
 cp "$WORK/run-train.log" "$WORK/run/train.log"
 
 # 2-3. export, verify with onnxruntime, pack into $OUT (even a failed training brings back its log)
-SHIP_ARGS=(--run "$WORK/run" --bundle "$WORK/bundle" --out "$OUT" --trained-on "$WHERE, $(date -u +%Y-%m-%dT%H:%MZ), ${TRAIN_SECONDS}s + RL ${RL_SECONDS}s${RL_FROM:+ from $RL_FROM}")
+SHIP_ARGS=(--run "$WORK/run" --bundle "$WORK/bundle" --out "$OUT" --trained-on "$WHERE, $(date -u +%Y-%m-%dT%H:%MZ), ${TRAIN_SECONDS}s + RL ${RL_SECONDS}s${RL_FROM:+ from $RL_FROM}${INIT_FROM:+ continuing $INIT_FROM}")
 if [[ $TRAIN_RC -ne 0 || ! -f "$WORK/run/model.safetensors" ]]; then SHIP_ARGS+=(--skip-export); fi
 "$PYTHON" -m modeling.train.ship "${SHIP_ARGS[@]}"
 echo "device_run done in $(( $(date +%s) - T0 ))s; results in $OUT"
