@@ -130,6 +130,13 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
     assert "| this bundle |" in card and "0.55" in card
     assert "PaddleOCR" in card and "1 − normalised edit distance 0.31" in card
     assert card.index("![samples](grid.png)") < card.index("## Extra") < card.index("## LoRA")
+    assert "Where edits lose" not in card  # older scores have no fidelity diagnostics
+    s = scores(0.55, 0.31)
+    s["edits"]["diagnostics"] = {"ar_teacher_forced_unchanged_code_acc": 0.53, "ar_teacher_forced_changed_code_acc": 0.3,
+                                 "sampled_codes_copied_where_unchanged": 0.22, "psnr_outside_edit_true_codes_db": 25.6}
+    card = model_card(meta, s)
+    assert "unchanged cell's code (a copy of the reference) 0.53" in card and "copy 0.22 of the unchanged" in card
+    assert "keeps 25.60 dB outside the edit" in card
 
 
 def test_teacher_forcing_agrees_with_cached_greedy_sampling():

@@ -68,6 +68,12 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
                  "Text is read by matching rendered sign templates of known words (no OCR model was available).")
     versions = f"\n### Versions (same command and prompts)\n\n{_versions_table(compare, scores)}\n" if compare else ""
     kinds = ", ".join(f"{k} {_fmt(v)}" for k, v in e["done_by_kind"].items())
+    d = e.get("diagnostics")
+    fidelity = (f"Where edits lose what they should keep (modeling/eval/fidelity.py): fed the true target codes, the AR "
+                f"predicts an unchanged cell's code (a copy of the reference) {_fmt(d['ar_teacher_forced_unchanged_code_acc'])} "
+                f"of the time; the sampled codes copy {_fmt(d['sampled_codes_copied_where_unchanged'])} of the unchanged cells; "
+                f"the DiT conditioned on the true codes keeps {_fmt(d['psnr_outside_edit_true_codes_db'])} dB outside the edit.\n"
+                if d else "")
     return f"""# {meta['name']} ({meta['variant']})
 
 A BLIP3o-NEXT-like text-to-image and edit model at nano scale (64 × 64 px): an AR transformer samples
@@ -93,7 +99,7 @@ default sampling. `truth` is the same scorer on the true images (how far to trus
 Overall {_fmt(scores['overall'])} (without text {_fmt(scores['overall_without_text'])}). {text_line}
 Edits: instruction done {_fmt(e['done'])} ({kinds}); PSNR outside the edited region
 {_fmt(e['psnr_outside_edit_mean_db'])} dB on average, ≥ 30 dB in {_fmt(e['psnr_outside_edit_ge_30db'])} of edits.
-Never-seen objects (reported apart): object {_fmt(n['object'])}, position {_fmt(n['position'])}.
+{fidelity}Never-seen objects (reported apart): object {_fmt(n['object'])}, position {_fmt(n['position'])}.
 {versions}
 ![samples](grid.png)
 {notes}
