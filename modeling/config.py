@@ -82,6 +82,8 @@ class DiTConfig:
     ref_connector_dim: int = 64  # width of the small connector that turns reference latents into cond tokens
     timestep_scale: float = 1000.0  # the graph embeds t * timestep_scale (t in [0, 1])
     norm_eps: float = 1e-6
+    # Add the connector output of code cell k to DiT token k (needs the code grid == the DiT's token grid).
+    spatial_cond: bool = False
 
 
 @dataclass
@@ -165,6 +167,10 @@ class ModelConfig:
             raise ValueError("ar.heads must be a multiple of ar.kv_heads")
         if self.dit.width % self.dit.heads:
             raise ValueError("dit.width must be a multiple of dit.heads")
+        if self.dit.spatial_cond:
+            g = self.image_size // 4 // self.dit.patch_size
+            if self.code_grid != (g, g):
+                raise ValueError(f"dit.spatial_cond needs the code grid {self.code_grid} to equal the DiT token grid ({g}, {g})")
         if self.ar.head_dim % 2:
             raise ValueError("ar.head_dim must be even (RoPE)")
         # An edit prompt: template text (<= 32 tokens) + reference codes + prompt + <|img_start|> + codes.
@@ -230,7 +236,7 @@ def nano() -> ModelConfig:
         image_tokenizer=ImageTokenizerConfig(channels=[32, 48, 64], fsq_levels=[8, 5, 5, 5]),
         ar=ARConfig(layers=6, hidden_size=192, heads=6, kv_heads=2, head_dim=32, ffn_size=480, max_positions=192),
         connector=ConnectorConfig(out_dim=192),
-        dit=DiTConfig(width=192, depth=6, heads=6, patch_size=2, mlp_ratio=2.0, ref_connector_dim=96),
+        dit=DiTConfig(width=192, depth=6, heads=6, patch_size=2, mlp_ratio=2.0, ref_connector_dim=96, spatial_cond=True),
         vae=VAEConfig(channels=[32, 64], latent_channels=4, kl_weight=1e-6),
         sampling=SamplingConfig(temperature=1.0, top_k=100, top_p=0.95),
         scheduler=SchedulerConfig(steps=20, shift=2.0, cfg_scale=3.0),

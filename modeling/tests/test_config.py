@@ -44,5 +44,43 @@ def test_bad_configs_are_clear_errors(tmp_path):
     d["dit"]["wdth"] = 3
     with pytest.raises(ValueError, match="wdth"):
         ModelConfig.from_dict(d)
+    d = blip3o_next_like().to_dict()  # 27 x 27 codes vs a 108 x 108 token grid
+    d["dit"]["spatial_cond"] = True
+    with pytest.raises(ValueError, match="spatial_cond needs the code grid"):
+        ModelConfig.from_dict(d)
     with pytest.raises(FileNotFoundError, match="neither a preset"):
         load_config("no-such-config")
+
+
+def test_spatial_condition_starts_as_a_no_op_and_then_places_each_cell():
+    """nano's DiT adds cell k's condition to token k; zero-initialised, it leaves a trained DiT's output as it was."""
+    import dataclasses
+
+    import torch
+
+    from modeling.dit import DiT
+    cfg = fixture()
+    on = dataclasses.replace(cfg.dit, spatial_cond=True)
+    dataclasses.replace(cfg, dit=on).validate()  # the fixture's 4 x 4 codes match its 4 x 4 DiT tokens
+    c, h, _ = cfg.latent_shape
+    torch.manual_seed(0)
+    plain, spatial = DiT(cfg.dit, c, h, cfg.connector.out_dim), DiT(on, c, h, cfg.connector.out_dim)
+    for m in (plain, spatial):  # adaLN-zero and the head start at zero: give them weights so outputs differ
+        for p in m.parameters():
+            torch.nn.init.normal_(p, std=0.05)
+    missing, unexpected = spatial.load_state_dict(plain.state_dict(), strict=False)
+    assert set(missing) == {"spatial_cond.weight", "spatial_cond.bias"} and not unexpected
+    torch.nn.init.zeros_(spatial.spatial_cond.weight)
+    torch.nn.init.zeros_(spatial.spatial_cond.bias)
+    x, ref = torch.randn(2, c, h, h), torch.randn(2, c, h, h)
+    t, cond = torch.rand(2), torch.randn(2, cfg.cond_length, cfg.connector.out_dim)
+    with torch.no_grad():
+        assert torch.equal(plain(x, t, cond, ref), spatial(x, t, cond, ref))
+        torch.nn.init.normal_(spatial.spatial_cond.weight, std=0.1)
+        # now a change in one cell's condition reaches the output most strongly at that cell's patch
+        cond2 = cond.clone()
+        cond2[:, 1 + 5] += 3.0  # cell 5 = row 1, column 1 of the 4 x 4 grid
+        diff = (spatial(x, t, cond2, ref) - spatial(x, t, cond, ref)).abs().sum(dim=(0, 1))  # [h, w]
+        p = cfg.dit.patch_size
+        cells = diff.reshape(h // p, p, h // p, p).sum(dim=(1, 3))
+        assert int(cells.argmax()) == 5

@@ -83,12 +83,18 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     base_tok = Tokenizer.from_str(base_tok.to_str())
     base_tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)  # as checkpoints before it
     from modeling.config import EDIT_TEMPLATE_PROMPT_FIRST, TextTokenizerConfig
-    base.cfg.text.template_edit = TextTokenizerConfig().template_edit  # as checkpoints before the nano template
-    save_checkpoint(tmp_path / "plain.safetensors", base, base_tok)
+    from modeling.model import AtelierModel
+    # as checkpoints before the nano template and the DiT's spatial condition
+    base.cfg.text.template_edit = TextTokenizerConfig().template_edit
+    base.cfg.dit.spatial_cond = False
+    old = AtelierModel(base.cfg)
+    old.load_state_dict({k: v for k, v in base.state_dict().items() if "spatial_cond" not in k})
+    save_checkpoint(tmp_path / "plain.safetensors", old, base_tok)
+    base = old
     cont = tmp_path / "continued"
     R.main(["--preset", "cpu", "--out", str(cont), "--seconds", "600", "--max-steps", "2", "--scenes", "96",
             "--edits", "48", "--data", str(prepared_folder()), "--grid-steps", "1", "--batch", "4",
-            "--init", str(tmp_path / "plain.safetensors"), "--stages", "generator", "--spell-capitals", "--preset-templates", "--lr", "1e-4"])
+            "--init", str(tmp_path / "plain.safetensors"), "--stages", "generator", "--spell-capitals", "--upgrade", "--lr", "1e-4"])
     summary = json.loads((cont / "summary.json").read_text())
     assert {n: s["steps"] for n, s in summary["stages"].items()} == {"autoencoders": 0, "generator": 2, "edit": 0}
     assert summary["init"] == str(tmp_path / "plain.safetensors")
@@ -100,6 +106,8 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("ar."))
     assert spells_capitals(tok2) and not spells_capitals(base_tok)
     assert model2.cfg.text.template_edit == EDIT_TEMPLATE_PROMPT_FIRST != base.cfg.text.template_edit
+    assert model2.cfg.dit.spatial_cond and model2.dit.spatial_cond is not None and base.dit.spatial_cond is None
+    assert model2.dit.spatial_cond.weight.abs().sum() > 0  # zero-initialised, then trained
     caption = "a cat at the top left on a blue background"
     assert encode_plain(tok2, caption) == encode_plain(base_tok, caption)
     with pytest.raises(SystemExit, match="needs --init"):

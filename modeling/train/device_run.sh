@@ -84,7 +84,7 @@ if [[ -n "${RL_FROM:-}" ]]; then
   "$PYTHON" -m modeling.rl.grpo --checkpoint "$RL_FROM" --out "$WORK/run" --seconds "$RL_SECONDS" "${RL_DEV[@]}" \
     ${TRAIN_MAX_STEPS:+--max-steps "$TRAIN_MAX_STEPS"} 2>&1 | tee "$WORK/run-train.log"
 else
-  [[ -n "${INIT_FROM:-}" ]] && EXTRA+=(--init "$INIT_FROM" --preset-templates --stages edit)
+  [[ -n "${INIT_FROM:-}" ]] && EXTRA+=(--init "$INIT_FROM" --upgrade --stages edit)
   "$PYTHON" -m modeling.train.run --preset gpu --out "$WORK/run" --seconds "$TRAIN_SECONDS" --rl-seconds "$RL_SECONDS" \
     ${EXTRA[@]+"${EXTRA[@]}"} 2>&1 | tee "$WORK/run-train.log"
 fi

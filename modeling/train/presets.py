@@ -49,7 +49,7 @@ def cpu_model() -> ModelConfig:
         image_tokenizer=ImageTokenizerConfig(channels=[16, 32, 32], fsq_levels=[8, 5, 5, 5]),
         ar=ARConfig(layers=2, hidden_size=96, heads=4, kv_heads=2, head_dim=24, ffn_size=256, max_positions=192),
         connector=ConnectorConfig(out_dim=96),
-        dit=DiTConfig(width=96, depth=2, heads=4, patch_size=2, mlp_ratio=2.0, ref_connector_dim=48),
+        dit=DiTConfig(width=96, depth=2, heads=4, patch_size=2, mlp_ratio=2.0, ref_connector_dim=48, spatial_cond=True),
         vae=VAEConfig(channels=[16, 32], latent_channels=4, kl_weight=1e-6),
     )
     cfg.validate()

@@ -41,7 +41,7 @@ def log(msg: str) -> None:
 class Run:
     def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool, grid_steps: int | None = None,
                  rl_seconds: float = 0.0, rl_max_steps: int | None = None, init: Path | None = None,
-                 spell: bool = False, preset_templates: bool = False):
+                 spell: bool = False, upgrade: bool = False):
         self.preset, self.out, self.data_folder = preset, out, data_folder
         self.grid_steps = grid_steps
         self.rl_seconds, self.rl_max_steps = rl_seconds, rl_max_steps
@@ -55,6 +55,7 @@ class Run:
             state = torch.load(self.state_path, map_location="cpu", weights_only=False)
             log(f"resuming from {self.state_path}: " + ", ".join(f"{p['stage']} step {p['step']}{' (done)' if p['done'] else ''}" for p in state["progress"]))
         init_model = None
+        new_keys: set[str] = set()  # parameters an --upgrade adds to the checkpoint's model
         if state is not None:
             cfg = ModelConfig.from_dict(json.loads(state["config"]))
             self.tokenizer = Tokenizer.from_str(state["tokenizer"])
@@ -66,11 +67,16 @@ class Run:
                 self.tokenizer = spell_capitals(self.tokenizer)  # same ids; sign words now come letter by letter
                 log("tokenizer converted to spell capitals letter by letter")
             cfg = init_model.cfg
-            if preset_templates:
+            if upgrade:  # adopt what the preset has and the checkpoint predates; the model starts unchanged
                 t = preset.model.text
                 if (cfg.text.template_generate, cfg.text.template_edit) != (t.template_generate, t.template_edit):
                     cfg.text.template_generate, cfg.text.template_edit = t.template_generate, t.template_edit
                     log(f"prompt templates from preset {preset.name}: generate {t.template_generate!r}, edit {t.template_edit!r}")
+                if preset.model.dit.spatial_cond and not cfg.dit.spatial_cond:
+                    cfg.dit.spatial_cond = True
+                    cfg.validate()
+                    new_keys = {"dit.spatial_cond.weight", "dit.spatial_cond.bias"}
+                    log("DiT spatial condition added (zero-initialised)")
             log(f"initialised from {init}: autoencoders kept, latent shift {cfg.vae.shift_factor:.4f} scale {cfg.vae.scaling_factor:.4f}")
         else:
             cfg = preset.model
@@ -83,7 +89,9 @@ class Run:
         if state is not None:
             self.model.load_state_dict(state["model"])
         elif init_model is not None:
-            self.model.load_state_dict(init_model.state_dict())
+            missing, unexpected = self.model.load_state_dict(init_model.state_dict(), strict=False)
+            if set(missing) != new_keys or unexpected:
+                raise RuntimeError(f"{init} does not fit the model: missing {missing}, unexpected {unexpected}")
         self.builder = PromptBuilder(cfg, self.tokenizer)
         self.progress = {p["stage"]: S.StageProgress(**p) for p in state["progress"]} if state else {s: S.StageProgress(s) for s in S.STAGES}
         if init_model is not None:
@@ -228,8 +236,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fresh", action="store_true", help="ignore an existing state.pt")
     ap.add_argument("--init", type=Path, help="start from this trained checkpoint (model.safetensors format): its "
                     "tokenizer, config and weights; stage 1 is skipped and the latent scale kept")
-    ap.add_argument("--preset-templates", action="store_true", help="with --init: use the preset's prompt templates "
-                    "instead of the checkpoint's (e.g. the nano preset's instruction-before-reference edit template)")
+    ap.add_argument("--upgrade", action="store_true", help="with --init: adopt what the preset has and the checkpoint "
+                    "predates: its prompt templates (nano: instruction before the reference codes) and the DiT's "
+                    "spatial condition (zero-initialised, so the continued model starts as the checkpoint)")
     ap.add_argument("--spell-capitals", action="store_true", help="with --init: convert the checkpoint's tokenizer to "
                     "spell capitals letter by letter (fresh runs always do)")
     ap.add_argument("--stages", help="comma-separated stages to run (default all); the others count as done")
@@ -268,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
         for n, b in preset.stages.items():  # the run's seconds are shared among the wanted stages only
             b.share = b.share / total if n in wanted else 0.0
     run = Run(preset, args.out, folder, args.fresh, args.grid_steps, args.rl_seconds, args.max_steps, init=args.init,
-              spell=args.spell_capitals, preset_templates=args.preset_templates)
+              spell=args.spell_capitals, upgrade=args.upgrade)
     summary = run.train()
     log("summary: " + json.dumps(summary["stages"]))
 
