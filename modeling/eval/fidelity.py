@@ -8,6 +8,8 @@ For one edit pair (run on the same backend as the evaluation, so on the bundle's
 - the DiT alone: the AR hidden states of the teacher-forced pass condition the usual diffusion (same noise),
   and the PSNR outside the edit is measured as for the sampled output. If this is high and the sampled one is
   not, the AR is what loses the picture; if both are low, the DiT does not copy its reference latents.
+The same split for text-to-image: `image_from_true_codes` draws a held-out prompt from its true image's codes,
+so the object score of that image is the DiT's share of the object category.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from ..generate import Params, decode, diffuse, to_model_image
 from ..prompting import build_prompt_ids
 
 
-def teacher_forced(backend, tok, instruction: str, ref_codes: np.ndarray, tgt_codes: np.ndarray) -> dict:
-    """One AR pass over prompt + true target codes: argmax codes [n] and hidden states [1, n + 1, D]."""
+def teacher_forced(backend, tok, prompt: str, ref_codes: np.ndarray | None, tgt_codes: np.ndarray) -> dict:
+    """One AR pass over prompt + true target codes: argmax codes [n] and hidden states [1, n + 1, D].
+    ref_codes None = a text-to-image prompt."""
     cfg = backend.cfg
     n = cfg.code_count
-    ids, _ = build_prompt_ids(tok, cfg, instruction, [int(c) for c in ref_codes])
+    ids, _ = build_prompt_ids(tok, cfg, prompt, None if ref_codes is None else [int(c) for c in ref_codes])
     seq = np.array([ids + [cfg.image_code_offset + int(c) for c in tgt_codes]], np.int64)
     a = cfg.ar
     past = {}
@@ -59,3 +62,14 @@ def edit_fidelity(backend, tok, instruction: str, src_uint8: np.ndarray, tgt_uin
     copied = agreement(sampled["codes"][0], tgt_codes, ref_codes)["unchanged"]
     return {"teacher_forced_unchanged": tfa["unchanged"], "teacher_forced_changed": tfa["changed"],
             "sampled_copied_unchanged": copied, "image_from_true_codes": image}
+
+
+def image_from_true_codes(backend, tok, prompt: str, truth_uint8: np.ndarray, noise: np.ndarray, params: Params) -> np.ndarray:
+    """Text-to-image with the AR teacher-forced on the true image's codes: what the DiT draws when the AR
+    is perfect (uint8 [H, W, 3]). Scoring it apart from the sampled image tells which half misses."""
+    cfg = backend.cfg
+    codes = backend.run("image_tokenizer_encoder", image=to_model_image(truth_uint8.transpose(2, 0, 1)[None].copy()))["codes"][0]
+    tf = teacher_forced(backend, tok, prompt, None, codes)
+    cond = backend.run("connector", hidden=tf["hidden"])["cond"]
+    x = diffuse(backend, cfg, cond, np.zeros_like(noise), noise, params)["latents_final"]
+    return decode(backend, cfg, x)["image"][0].transpose(1, 2, 0)

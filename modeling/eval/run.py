@@ -31,7 +31,7 @@ from ..data.edits import edit_mask, sample_edit
 from ..data.scene import render, sample_scene, scene_rng
 from ..generate import Draws, Params, edit, text_to_image
 from ..train.preview import grid_png
-from .fidelity import edit_fidelity
+from .fidelity import edit_fidelity, image_from_true_codes
 from .score import edit_done, psnr, score_scene
 
 
@@ -117,6 +117,13 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
         novel_scores += [score_scene(im.transpose(1, 2, 0), sc, assets) for (sc, _), im in zip(chunk, rec["image"])]
     novel_report = {c: _mean([x.get(c) for x in novel_scores]) for c in ("background", "position", "object")}
     novel_report["n"] = len(novel)
+    # the DiT's share: single-object prompts drawn from their true image's codes (modeling/eval/fidelity.py)
+    true_code_objects = []
+    for k, ((scene, text, kind), p) in enumerate(zip(items, per_item)):
+        if kind == "single":
+            img = image_from_true_codes(backend, tok, text, render(scene, assets), Draws.seeded(seed + 3000 + k, 1, cfg.latent_shape).noise, params)
+            p["object_from_true_codes"] = score_scene(img, scene, assets).get("object")
+            true_code_objects.append(p["object_from_true_codes"])
     # edits
     edit_rows, edit_items = [], []
     for k in range(n_edits):
@@ -156,6 +163,7 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
         "overall_without_text": _mean([v for k, v in categories.items() if k != "text"]),
         "text_detail": text_detail, "truth": truth, "truth_text_detail": truth_text_detail,
         "edits": edits, "novel_objects": novel_report,
+        "diagnostics": {"object_from_true_codes": _mean(true_code_objects)},
         "notes": ["text: PaddleOCR recogniser (PP-OCR rec, onnxruntime), exact match = the word is in the best read; "
                   "text_similarity = 1 - normalised edit distance" if ocr is not None else
                   "text: read by nearest sign template (fixed font, known words), NOT by OCR (--no-ocr)",
@@ -194,7 +202,7 @@ def main(argv=None) -> None:
     r = evaluate(args.bundle, args.out, args.single, args.count, args.sign, args.pair, args.edits, args.seed, args.batch, args.threads,
                  n_novel=args.novel, overrides=overrides, use_ocr=not args.no_ocr)
     print(json.dumps({k: r[k] for k in ("categories", "overall", "overall_without_text", "text_detail", "truth", "edits",
-                                        "novel_objects", "seconds_generation")}, indent=1))
+                                        "novel_objects", "diagnostics", "seconds_generation")}, indent=1))
 
 
 if __name__ == "__main__":

@@ -78,6 +78,9 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
                          "sampled_codes_copied_where_unchanged", "psnr_outside_edit_true_codes_db"}
     assert all("teacher_forced_unchanged" in e and "psnr_outside_edit_true_codes" in e for e in saved["edit_items"])
     assert diag["ar_teacher_forced_changed_code_acc"] < 0.2  # an untrained AR is near chance (1 in 1000)
+    singles = [p for p in saved["items"] if p["layout"] == "single"]
+    assert len(singles) == 2 and all(p["object_from_true_codes"] in (0.0, 1.0) for p in singles)
+    assert saved["diagnostics"]["object_from_true_codes"] == np.mean([p["object_from_true_codes"] for p in singles])
     assert set(report["categories"]) == {"background", "position", "object", "count", "text"}
     assert (tmp_path / "eval" / "grid.png").stat().st_size > 0
 
@@ -137,6 +140,8 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
     card = model_card(meta, s)
     assert "unchanged cell's code (a copy of the reference) 0.53" in card and "copy 0.22 of the unchanged" in card
     assert "keeps 25.60 dB outside the edit" in card
+    s["diagnostics"] = {"object_from_true_codes": 0.125}
+    assert "show the asked object 0.12 of the time (sampled: 0.10)" in model_card(meta, s)
 
 
 def test_teacher_forcing_agrees_with_cached_greedy_sampling():

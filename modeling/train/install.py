@@ -74,6 +74,10 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
                 f"of the time; the sampled codes copy {_fmt(d['sampled_codes_copied_where_unchanged'])} of the unchanged cells; "
                 f"the DiT conditioned on the true codes keeps {_fmt(d['psnr_outside_edit_true_codes_db'])} dB outside the edit.\n"
                 if d else "")
+    dt = (scores.get("diagnostics") or {}).get("object_from_true_codes")
+    if dt is not None:
+        fidelity += (f"Drawn from the true image's codes (a perfect AR), the single-object prompts show the asked object "
+                     f"{_fmt(dt)} of the time (sampled: {_fmt(c['object'])}): the DiT's share of the object score.\n")
     return f"""# {meta['name']} ({meta['variant']})
 
 A BLIP3o-NEXT-like text-to-image and edit model at nano scale (64 × 64 px): an AR transformer samples
@@ -152,7 +156,7 @@ def main(argv=None) -> None:
             "categories": scores["categories"], "overall": scores["overall"],
             "overall_without_text": scores["overall_without_text"], "edits": scores["edits"],
             "novel_objects": scores["novel_objects"], "scorer_on_truth": scores["truth"], "notes": scores["notes"],
-            "text_detail": scores.get("text_detail")}
+            "text_detail": scores.get("text_detail"), "diagnostics": scores.get("diagnostics")}
         if args.dest.exists():
             shutil.rmtree(args.dest)
         shutil.copytree(bundle, args.dest)
