@@ -46,30 +46,36 @@ def agreement(pred: np.ndarray, truth: np.ndarray, ref: np.ndarray) -> dict[str,
             "changed": float(hit[~same].mean()) if (~same).any() else None}
 
 
+def _true_codes(backend, image_uint8: np.ndarray) -> np.ndarray:
+    """uint8 [H, W, 3] -> its image codes [n]."""
+    return backend.run("image_tokenizer_encoder", image=to_model_image(image_uint8.transpose(2, 0, 1)[None].copy()))["codes"][0]
+
+
+def _draw(backend, hidden: np.ndarray, ref_latents: np.ndarray, noise: np.ndarray, params: Params) -> np.ndarray:
+    """Connector, diffusion and VAE from given AR hidden states: uint8 [H, W, 3]."""
+    cfg = backend.cfg
+    cond = backend.run("connector", hidden=hidden)["cond"]
+    x = diffuse(backend, cfg, cond, ref_latents, noise, params)["latents_final"]
+    return decode(backend, cfg, x)["image"][0].transpose(1, 2, 0)
+
+
 def edit_fidelity(backend, tok, instruction: str, src_uint8: np.ndarray, tgt_uint8: np.ndarray, sampled: dict,
                   noise: np.ndarray, params: Params) -> dict:
     """src/tgt uint8 [H, W, 3]; `sampled` is generate.edit's record for this pair (batch 1) made with `noise`.
-    Returns the teacher-forced code agreement, the sampled copy rate and the image decoded from true codes
+    Returns the teacher-forced code agreement, the sampled copy rate and the image drawn from the true codes
     (uint8 [H, W, 3]) for the caller to score like the sampled one."""
-    cfg = backend.cfg
     ref_codes = sampled["ref_codes"][0]
-    tgt_codes = backend.run("image_tokenizer_encoder", image=to_model_image(tgt_uint8.transpose(2, 0, 1)[None].copy()))["codes"][0]
+    tgt_codes = _true_codes(backend, tgt_uint8)
     tf = teacher_forced(backend, tok, instruction, ref_codes, tgt_codes)
-    cond = backend.run("connector", hidden=tf["hidden"])["cond"]
-    x = diffuse(backend, cfg, cond, sampled["ref_latents"], noise, params)["latents_final"]
-    image = decode(backend, cfg, x)["image"][0].transpose(1, 2, 0)
     tfa = agreement(tf["codes"], tgt_codes, ref_codes)
     copied = agreement(sampled["codes"][0], tgt_codes, ref_codes)["unchanged"]
     return {"teacher_forced_unchanged": tfa["unchanged"], "teacher_forced_changed": tfa["changed"],
-            "sampled_copied_unchanged": copied, "image_from_true_codes": image}
+            "sampled_copied_unchanged": copied,
+            "image_from_true_codes": _draw(backend, tf["hidden"], sampled["ref_latents"], noise, params)}
 
 
 def image_from_true_codes(backend, tok, prompt: str, truth_uint8: np.ndarray, noise: np.ndarray, params: Params) -> np.ndarray:
     """Text-to-image with the AR teacher-forced on the true image's codes: what the DiT draws when the AR
     is perfect (uint8 [H, W, 3]). Scoring it apart from the sampled image tells which half misses."""
-    cfg = backend.cfg
-    codes = backend.run("image_tokenizer_encoder", image=to_model_image(truth_uint8.transpose(2, 0, 1)[None].copy()))["codes"][0]
-    tf = teacher_forced(backend, tok, prompt, None, codes)
-    cond = backend.run("connector", hidden=tf["hidden"])["cond"]
-    x = diffuse(backend, cfg, cond, np.zeros_like(noise), noise, params)["latents_final"]
-    return decode(backend, cfg, x)["image"][0].transpose(1, 2, 0)
+    tf = teacher_forced(backend, tok, prompt, None, _true_codes(backend, truth_uint8))
+    return _draw(backend, tf["hidden"], np.zeros_like(noise), noise, params)
