@@ -103,10 +103,17 @@ export function engineGenerator(options: EngineGeneratorOptions = {}): EngineGen
 
   // LoRA weights read once per model and file (a list usually repeats the same few).
   const loraCache = new Map<string, LoraWeights>();
+  // A name is resolved once per batch: looking up installed LoRAs lists the LoRA folder.
+  const resolved = new Map<string, { file: string; name: string }>();
   const lorasFor = (engine: Engine, row: PlannedRow): AppliedLora[] | undefined => {
     if (!row.loras?.length) return undefined;
     return row.loras.map((l) => {
-      const { file, name } = findRowLora(l.name, options.baseDir ?? process.cwd(), options.installedLora);
+      let found = resolved.get(l.name);
+      if (!found) {
+        found = findRowLora(l.name, options.baseDir ?? process.cwd(), options.installedLora);
+        resolved.set(l.name, found);
+      }
+      const { file, name } = found;
       const key = `${engine.bundle.dir}\u0000${file}`;
       let weights = loraCache.get(key);
       if (!weights) {
