@@ -45,6 +45,44 @@ def test_rows_match_the_spec_prompt_builder(tokenizer):
             assert (ids[:, -n - 2] == tokenizer.token_to_id("<|ref_end|>")).all()
 
 
+def test_prompt_drop_swaps_in_the_empty_prompt_row_of_the_same_item(tokenizer):
+    from types import SimpleNamespace
+
+    from modeling.train.pool import batch_rows, build_rows
+    cfg = cpu_model()
+    b = PromptBuilder(cfg, tokenizer)
+    rng = np.random.default_rng(1)
+    n = 6
+    captions = [f"{k} red apples in the top left on a blue background" for k in range(n)]
+    pool = SimpleNamespace(captions=captions, instructions=["make the background pink"] * n,
+                           codes=torch.from_numpy(rng.integers(0, cfg.codebook_size, (n, cfg.code_count))),
+                           edit_tgt_codes=torch.from_numpy(rng.integers(0, cfg.codebook_size, (n, cfg.code_count))),
+                           edit_src_codes=torch.from_numpy(rng.integers(0, cfg.codebook_size, (n, cfg.code_count))))
+    build_rows(pool, b, "cpu")
+    for kind, ids, mask, lens, unc, codes, refs in (
+            ("generate", pool.gen_ids, pool.gen_mask, pool.gen_len, (pool.gen_uncond_ids, pool.gen_uncond_mask),
+             pool.codes, None),
+            ("edit", pool.edit_ids, pool.edit_mask, pool.edit_len, (pool.edit_uncond_ids, pool.edit_uncond_mask),
+             pool.edit_tgt_codes, pool.edit_src_codes)):
+        np.random.seed(0)
+        idx, rows, row_mask = batch_rows(ids, mask, lens, 8, "cpu", unc, prompt_drop=1.0)
+        for r, i in enumerate(idx.tolist()):
+            expect = b.prefix(kind, [], None if refs is None else refs[i].tolist()) + \
+                [cfg.image_code_offset + int(c) for c in codes[i]]
+            assert rows[r][row_mask[r] == 1].tolist() == expect
+            assert (rows[r][row_mask[r] == 0] == b.pad).all()
+        np.random.seed(0)
+        idx0, rows0, mask0 = batch_rows(ids, mask, lens, 8, "cpu", unc, prompt_drop=0.0)
+        assert torch.equal(idx0, idx) and torch.equal(rows0, ids[idx0, -rows0.shape[1]:])
+        assert all(rows0[r][mask0[r] == 1].shape[0] > rows[r][row_mask[r] == 1].shape[0] for r in range(8))
+        np.random.seed(3)
+        _, mixed, _ = batch_rows(ids, mask, lens, 400, "cpu", unc, prompt_drop=0.25)
+        emptied = (mixed[:, -cfg.code_count - 2] == rows[0][-cfg.code_count - 2]).float().mean().item() \
+            if kind == "generate" else None
+        if emptied is not None:  # the token before <|img_start|> is the template's, not the prompt's
+            assert 0.15 < emptied < 0.35
+
+
 def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     from modeling.train import run as R
     monkeypatch.setenv("ATELIER_DATA", str(prepared_folder()))

@@ -39,6 +39,12 @@ class Pool:
     edit_ids: torch.Tensor | None = None
     edit_mask: torch.Tensor | None = None
     edit_len: np.ndarray | None = None
+    # the same rows with an empty prompt (the AR's unconditional branch for classifier-free guidance),
+    # left-padded to the width of the rows above so a batch can swap rows in place
+    gen_uncond_ids: torch.Tensor | None = None
+    gen_uncond_mask: torch.Tensor | None = None
+    edit_uncond_ids: torch.Tensor | None = None
+    edit_uncond_mask: torch.Tensor | None = None
 
 
 def build_pool(n_scenes: int, n_edits: int, seed: int, device: str, log=print) -> Pool:
@@ -76,23 +82,49 @@ def encode_pool(model, pool: Pool) -> None:
     pool.edit_tgt_codes, pool.edit_tgt_latents = encode_images(model, pool.edit_tgt)
 
 
+def _left_pad_to(ids: np.ndarray, mask: np.ndarray, width: int, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    extra = width - ids.shape[1]
+    if extra < 0:
+        raise ValueError(f"rows of width {ids.shape[1]} do not fit in {width}")
+    return (np.pad(ids, ((0, 0), (extra, 0)), constant_values=pad), np.pad(mask, ((0, 0), (extra, 0))))
+
+
 def build_rows(pool: Pool, builder: PromptBuilder, device: str) -> None:
-    """Token rows for every pool item (prompt ids are computed once; codes come from encode_pool)."""
-    gen_prompts = builder.prompt_ids_batch(pool.captions)
-    ids, mask = builder.rows("generate", gen_prompts, pool.codes.cpu().numpy())
-    pool.gen_ids, pool.gen_mask = torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
+    """Token rows for every pool item (prompt ids are computed once; codes come from encode_pool), and the
+    same rows with an empty prompt. An empty prompt is never longer than a real one, so those fit the width."""
+    def put(ids, mask):
+        return torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
+
+    codes = pool.codes.cpu().numpy()
+    ids, mask = builder.rows("generate", builder.prompt_ids_batch(pool.captions), codes)
+    pool.gen_ids, pool.gen_mask = put(ids, mask)
     pool.gen_len = mask.sum(1)
-    edit_prompts = builder.prompt_ids_batch(pool.instructions)
-    ids, mask = builder.rows("edit", edit_prompts, pool.edit_tgt_codes.cpu().numpy(), pool.edit_src_codes.cpu().numpy())
-    pool.edit_ids, pool.edit_mask = torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
+    pool.gen_uncond_ids, pool.gen_uncond_mask = put(*_left_pad_to(
+        *builder.rows("generate", [[]] * len(codes), codes), ids.shape[1], builder.pad))
+    tgt, src = pool.edit_tgt_codes.cpu().numpy(), pool.edit_src_codes.cpu().numpy()
+    ids, mask = builder.rows("edit", builder.prompt_ids_batch(pool.instructions), tgt, src)
+    pool.edit_ids, pool.edit_mask = put(ids, mask)
     pool.edit_len = mask.sum(1)
+    pool.edit_uncond_ids, pool.edit_uncond_mask = put(*_left_pad_to(
+        *builder.rows("edit", [[]] * len(tgt), tgt, src), ids.shape[1], builder.pad))
 
 
-def batch_rows(ids: torch.Tensor, mask: torch.Tensor, lengths: np.ndarray, batch: int, device: str):
+def batch_rows(ids: torch.Tensor, mask: torch.Tensor, lengths: np.ndarray, batch: int, device: str,
+               uncond: tuple[torch.Tensor, torch.Tensor] | None = None, prompt_drop: float = 0.0):
     """A random batch of rows without the leading columns that are padding in all of them.
 
-    The indices are drawn on the host, so the trim needs no device round trip."""
+    With `uncond` (the same rows with an empty prompt), a `prompt_drop` share of the batch takes its
+    unconditional row: the AR learns p(codes | empty prompt) next to p(codes | prompt), which classifier-free
+    guidance on the AR logits needs (`sampling.cfg_scale`). The indices and the drop draw are made on the
+    host, so neither the trim nor the swap needs a device round trip."""
     idx = np.random.randint(0, len(lengths), batch)
     keep = int(lengths[idx].max())
     idx_t = torch.from_numpy(idx).to(device, non_blocking=True)
-    return idx_t, ids[idx_t, -keep:], mask[idx_t, -keep:]
+    rows, row_mask = ids[idx_t, -keep:], mask[idx_t, -keep:]
+    if uncond is not None and prompt_drop > 0:
+        drop = np.random.rand(batch) < prompt_drop
+        if drop.any():
+            d = torch.from_numpy(drop).to(device, non_blocking=True)[:, None]
+            rows = torch.where(d, uncond[0][idx_t, -keep:], rows)
+            row_mask = torch.where(d, uncond[1][idx_t, -keep:], row_mask)
+    return idx_t, rows, row_mask

@@ -6,7 +6,8 @@ Stage 1  autoencoders   VAE (MSE + tiny KL) and FSQ image tokenizer (MSE through
                         image is encoded once (codes + scaled latents)
 Stage 2  generator      AR cross-entropy on the image codes + DiT flow matching conditioned on
                         connector(AR hidden states at <|img_start|> + codes); teacher forcing with the true
-                        codes; 10% of conditions zeroed (the CFG branch). AR, connector and DiT train together.
+                        codes; 10% of conditions zeroed (the DiT's CFG branch), 10% of prompts emptied (the
+                        AR's CFG branch). AR, connector and DiT train together.
 Stage 3  edit           the same two losses on edit sequences (reference codes in the prompt, reference
                         latents into the DiT), alternating with text-to-image steps so generation is kept
 Stage 4  rl             GRPO on the AR (OCR + composition rewards, DiT frozen): modeling/rl/grpo.py,
@@ -174,6 +175,9 @@ def prepare_generator_data(model: AtelierModel, pool: Pool, builder: PromptBuild
 # while the VAE round trip is 31.7 dB). Without the condition the reference is all the DiT has to go on.
 COND_DROP = 0.1
 EDIT_COND_DROP = 0.3
+# Share of AR rows trained with an empty prompt (generate and edit alike), so the AR has an unconditional
+# branch for classifier-free guidance on its logits (as LlamaGen does with dropped class labels).
+PROMPT_DROP = 0.1
 
 
 def generator_losses(model: AtelierModel, ids: torch.Tensor, mask: torch.Tensor, codes: torch.Tensor,
@@ -196,7 +200,8 @@ def generator_losses(model: AtelierModel, ids: torch.Tensor, mask: torch.Tensor,
 def generator_step(model: AtelierModel, pool: Pool, ctx: Context, budget: StageBudget):
 
     def step(_i: int) -> dict[str, torch.Tensor]:
-        idx, ids, mask = batch_rows(pool.gen_ids, pool.gen_mask, pool.gen_len, budget.batch, ctx.preset.device)
+        idx, ids, mask = batch_rows(pool.gen_ids, pool.gen_mask, pool.gen_len, budget.batch, ctx.preset.device,
+                                    (pool.gen_uncond_ids, pool.gen_uncond_mask), PROMPT_DROP)
         with ctx.autocast():
             return generator_losses(model, ids, mask, pool.codes[idx], pool.latents[idx], None)
     return step
@@ -208,7 +213,8 @@ def edit_step(model: AtelierModel, pool: Pool, ctx: Context, budget: StageBudget
     def step(i: int) -> dict[str, torch.Tensor]:
         if i % 2 == 1:  # keep text-to-image alive
             return {f"t2i_{k}": v for k, v in gen(i).items()}
-        idx, ids, mask = batch_rows(pool.edit_ids, pool.edit_mask, pool.edit_len, budget.batch, ctx.preset.device)
+        idx, ids, mask = batch_rows(pool.edit_ids, pool.edit_mask, pool.edit_len, budget.batch, ctx.preset.device,
+                                    (pool.edit_uncond_ids, pool.edit_uncond_mask), PROMPT_DROP)
         with ctx.autocast():
             losses = generator_losses(model, ids, mask, pool.edit_tgt_codes[idx], pool.edit_tgt_latents[idx],
                                       pool.edit_src_latents[idx], cond_drop_prob=EDIT_COND_DROP)
