@@ -102,6 +102,11 @@ class SamplingConfig:
     temperature: float = 1.0
     top_k: int = 0
     top_p: float = 1.0
+    # Classifier-free guidance on the AR logits, against the same template with an empty prompt:
+    # uncond + cfg_scale·(cond − uncond), before the other processors. 1 = off (one AR row per item).
+    # Only a model trained with emptied prompts (modeling/train/stages.py PROMPT_DROP) has a meaningful
+    # unconditional branch.
+    cfg_scale: float = 1.0
 
 
 @dataclass

@@ -244,7 +244,7 @@ def bundle_json(model: AtelierModel, tokenizer: Tokenizer, license: str, provena
         "connector": {"in_dim": cfg.ar.hidden_size, "out_dim": cfg.connector.out_dim},
         "condition": {"positions": "img_start+codes", "length": cfg.cond_length},
         "sampling": {"temperature": cfg.sampling.temperature, "top_k": cfg.sampling.top_k,
-                     "top_p": cfg.sampling.top_p},
+                     "top_p": cfg.sampling.top_p, "cfg_scale": cfg.sampling.cfg_scale},
         "scheduler": {"type": cfg.scheduler.type, "steps": cfg.scheduler.steps, "shift": cfg.scheduler.shift,
                       "cfg_scale": cfg.scheduler.cfg_scale, "timestep_scale": cfg.dit.timestep_scale},
         "latent": {"channels": c, "height": h, "width": w, "scaling_factor": cfg.vae.scaling_factor,

@@ -38,12 +38,13 @@ class Params:
     top_p: float
     steps: int
     shift: float
-    cfg_scale: float
+    cfg_scale: float  # the DiT's classifier-free guidance
+    ar_cfg_scale: float = 1.0  # the AR's (on its logits, against the empty prompt)
 
     @staticmethod
     def defaults(cfg: ModelConfig, **overrides) -> "Params":
         p = Params(cfg.sampling.temperature, cfg.sampling.top_k, cfg.sampling.top_p, cfg.scheduler.steps,
-                   cfg.scheduler.shift, cfg.scheduler.cfg_scale)
+                   cfg.scheduler.shift, cfg.scheduler.cfg_scale, cfg.sampling.cfg_scale)
         for k, v in overrides.items():
             if v is not None:
                 setattr(p, k, v)
@@ -93,37 +94,51 @@ def left_pad(seqs: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray
 
 
 def sample_codes(backend, cfg: ModelConfig, prompt_ids: list[list[int]], draws: Draws, params: Params,
-                 pad_id: int) -> dict:
-    """AR sampling with the KV cache. Returns codes [B, count], hidden [B, count+1, D], uniforms, ids, mask."""
+                 pad_id: int, uncond_ids: list[list[int]] | None = None) -> dict:
+    """AR sampling with the KV cache. Returns codes [B, count], hidden [B, count+1, D], uniforms, ids, mask.
+
+    With params.ar_cfg_scale != 1 the unconditional prompts (uncond_ids, one per item) run as rows B…2B−1 of
+    the same batch; each step mixes uncond + scale·(cond − uncond) in float64 before the logits processors
+    and feeds the sampled token to both rows. The hidden states (the DiT's condition) are the conditional rows'."""
     batch, count = len(prompt_ids), cfg.code_count
-    ids, mask = left_pad(prompt_ids, pad_id)
+    guided = params.ar_cfg_scale != 1.0
+    if guided and (uncond_ids is None or len(uncond_ids) != batch):
+        raise ValueError("AR guidance needs one unconditional prompt per item")
+    ids, mask = left_pad(prompt_ids + (uncond_ids if guided else []), pad_id)
+    rows = ids.shape[0]
     pos = np.maximum(np.cumsum(mask, axis=1) - 1, 0).astype(np.int64)
     a = cfg.ar
     past = {}
     for i in range(a.layers):
-        past[f"past_key_{i}"] = np.zeros((batch, a.kv_heads, 0, a.head_dim), np.float32)
-        past[f"past_value_{i}"] = np.zeros((batch, a.kv_heads, 0, a.head_dim), np.float32)
+        past[f"past_key_{i}"] = np.zeros((rows, a.kv_heads, 0, a.head_dim), np.float32)
+        past[f"past_value_{i}"] = np.zeros((rows, a.kv_heads, 0, a.head_dim), np.float32)
     out = backend.run("ar", input_ids=ids, attention_mask=mask, position_ids=pos, **past)
-    hiddens = [out["hidden"][:, -1]]
+    hiddens = [out["hidden"][:batch, -1]]
     last_pos = pos[:, -1]
     codes = np.zeros((batch, count), np.int64)
     uniforms = [[] for _ in range(batch)]
     full_mask = mask
     for step in range(count):
-        tokens = np.zeros((batch, 1), np.int64)
+        tokens = np.zeros((rows, 1), np.int64)
         for b in range(batch):
             u = draws.uniform(b)
             uniforms[b].append(u)
-            tokens[b, 0] = sample_token(out["logits"][b, -1], u, cfg.image_code_offset, cfg.codebook_size,
+            logits = out["logits"][b, -1]
+            if guided:
+                un = out["logits"][batch + b, -1].astype(np.float64)
+                logits = un + params.ar_cfg_scale * (logits.astype(np.float64) - un)
+            tokens[b, 0] = sample_token(logits, u, cfg.image_code_offset, cfg.codebook_size,
                                         params.temperature, params.top_k, params.top_p)
-        codes[:, step] = tokens[:, 0] - cfg.image_code_offset
+        if guided:
+            tokens[batch:] = tokens[:batch]
+        codes[:, step] = tokens[:batch, 0] - cfg.image_code_offset
         past = {k.replace("present", "past"): v for k, v in out.items() if k.startswith("present_")}
-        full_mask = np.concatenate([full_mask, np.ones((batch, 1), np.int64)], axis=1)
+        full_mask = np.concatenate([full_mask, np.ones((rows, 1), np.int64)], axis=1)
         last_pos = last_pos + 1
         out = backend.run("ar", input_ids=tokens, attention_mask=full_mask, position_ids=last_pos[:, None],
                           **past)
-        hiddens.append(out["hidden"][:, -1])
-    return {"prompt_ids": ids, "attention_mask": mask, "uniforms": uniforms, "codes": codes,
+        hiddens.append(out["hidden"][:batch, -1])
+    return {"prompt_ids": ids[:batch], "attention_mask": mask[:batch], "uniforms": uniforms, "codes": codes,
             "hidden": np.stack(hiddens, axis=1).astype(np.float32)}
 
 
@@ -177,13 +192,14 @@ def _generate(backend, tokenizer, cfg, prompts, draws, params, ref=None, inpaint
     from .text_tokenizer import special_token_ids
 
     pad = special_token_ids(tokenizer)["pad"]
-    seqs, truncated = [], []
+    seqs, uncond, truncated = [], [], []
     for b, p in enumerate(prompts):
         ref_codes = None if ref is None else ref["ref_codes"][b].tolist()
         ids, t = build_prompt_ids(tokenizer, cfg, p, ref_codes)
         seqs.append(ids)
+        uncond.append(build_prompt_ids(tokenizer, cfg, "", ref_codes)[0])
         truncated.append(t)
-    rec = sample_codes(backend, cfg, seqs, draws, params, pad)
+    rec = sample_codes(backend, cfg, seqs, draws, params, pad, uncond)
     rec["cond"] = backend.run("connector", hidden=rec["hidden"])["cond"]
     ref_latents = ref["ref_latents"] if ref is not None else np.zeros_like(draws.noise)
     rec["noise"] = draws.noise
@@ -258,6 +274,7 @@ def main(argv=None):
     ap.add_argument("--mask", help="mask image: non-black pixels are regenerated")
     ap.add_argument("--steps", type=int)
     ap.add_argument("--cfg", type=float, dest="cfg_scale")
+    ap.add_argument("--ar-cfg", type=float, dest="ar_cfg_scale", help="AR classifier-free guidance (1 = off)")
     ap.add_argument("--shift", type=float)
     ap.add_argument("--temperature", type=float)
     ap.add_argument("--top-k", type=int, dest="top_k")
@@ -282,7 +299,8 @@ def main(argv=None):
         backend = TorchBackend(model)
     cfg = backend.cfg
     params = Params.defaults(cfg, steps=args.steps, cfg_scale=args.cfg_scale, shift=args.shift,
-                             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
+                             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                             ar_cfg_scale=args.ar_cfg_scale)
     if args.draws:
         from .make_fixtures import read_record
 

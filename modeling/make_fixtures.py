@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +181,11 @@ def write_all(out: Path) -> None:
     rec = text_to_image(backend, tokenizer, [prompt] * 2, Draws.seeded(42, 2, shape), params)
     write_record(ref / "t2i.json", {"case": "t2i", "prompt": prompt, "seed": 42, "batch": 2,
                                     "params": asdict(params)}, rec)
+    # The same with classifier-free guidance on the AR logits (the empty prompt as a second row per item).
+    guided = replace(params, ar_cfg_scale=3.0)
+    rec = text_to_image(backend, tokenizer, [prompt] * 2, Draws.seeded(42, 2, shape), guided)
+    write_record(ref / "t2i-ar-cfg.json", {"case": "t2i-ar-cfg", "prompt": prompt, "seed": 42, "batch": 2,
+                                           "params": asdict(guided)}, rec)
     # Edit of the fixed reference image, batch 1, seed 7.
     img = reference_image(cfg.image_size)
     prompt = "remove the cat"

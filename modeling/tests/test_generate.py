@@ -31,7 +31,7 @@ def replay(backend, tok, case):
     meta, t = read_record(REF / f"{case}.json")
     params = Params(**meta["params"])
     draws = Draws.recorded(meta["uniforms"], t["noise"])
-    if case == "t2i":
+    if case.startswith("t2i"):
         rec = text_to_image(backend, tok, [meta["prompt"]] * meta["batch"], draws, params)
     elif case == "edit":
         rec = edit(backend, tok, meta["prompt"], t["reference_image"], draws, params)
@@ -40,7 +40,7 @@ def replay(backend, tok, case):
     return meta, t, rec
 
 
-@pytest.mark.parametrize("case", ["t2i", "edit", "inpaint"])
+@pytest.mark.parametrize("case", ["t2i", "t2i-ar-cfg", "edit", "inpaint"])
 def test_onnx_bundle_reproduces_the_reference_generation(case, onnx_backend, tokenizer):
     meta, t, rec = replay(onnx_backend, tokenizer, case)
     assert rec["prompt_ids"].tolist() == meta["prompt_ids"]
@@ -51,6 +51,18 @@ def test_onnx_bundle_reproduces_the_reference_generation(case, onnx_backend, tok
     assert np.abs(rec["image"].astype(int) - t["image"].astype(int)).max() <= 1
     # The sampling was not degenerate: several distinct codes, and top-k/top-p actually cut the distribution.
     assert len(set(np.asarray(meta["codes"]).ravel().tolist())) > 4
+
+
+def test_ar_guidance_changes_the_codes_and_needs_an_unconditional_prompt_per_item(onnx_backend, tokenizer):
+    from modeling.generate import sample_codes
+    plain, _ = read_record(REF / "t2i.json")
+    guided, _ = read_record(REF / "t2i-ar-cfg.json")
+    assert guided["params"]["ar_cfg_scale"] != 1 and plain["params"]["ar_cfg_scale"] == 1
+    assert guided["codes"] != plain["codes"] and guided["uniforms"] == plain["uniforms"]
+    params = Params(**guided["params"])
+    with pytest.raises(ValueError, match="one unconditional prompt per item"):
+        sample_codes(onnx_backend, onnx_backend.cfg, [[1, 2, 3]], Draws.recorded([[0.5] * 64], np.zeros(1)),
+                     params, pad_id=0, uncond_ids=None)
 
 
 def test_seeded_and_recorded_draws_agree(fixture_model, tokenizer):

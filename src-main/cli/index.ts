@@ -40,7 +40,7 @@ options:
   --sampler S      euler (default) or heun
   --batch N        images per run (out.png → out-0.png, out-1.png, …)
   --temperature X  --top-k N  --top-p X   AR sampling (default: the model's)
-  --ar-cfg X       AR guidance against the empty prompt (default 1 = off)
+  --ar-cfg X       AR guidance against the empty prompt (default: the model's; 1 = off)
   --strength X     edit/inpaint/variations: how far from the input (0 < X ≤ 1)
   --model DIR      model bundle folder (default: resources/models/atelier-nano)
   --lora F[:W]     apply a LoRA file at weight W (default 1); repeatable

@@ -3,17 +3,17 @@
 // within 1e-3 of the reference's; seeded, it must draw the same numbers itself.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadBundle } from '../../src-main/engine';
 import type { GenerationResult } from '../../src-main/engine';
-import { FIXTURE_BUNDLE, REFERENCE_DIR, f32, maxAbsDiff, planarPng, planarToHwc, readSafetensors } from './helpers';
+import { FIXTURE_BUNDLE, REFERENCE_DIR, f32, maxAbsDiff, planarPng, planarToHwc, readSafetensors, tempBundle } from './helpers';
 
 interface Case {
   prompt: string;
   seed: number;
   batch: number;
-  params: { temperature: number; top_k: number; top_p: number; steps: number; shift: number; cfg_scale: number };
+  params: { temperature: number; top_k: number; top_p: number; steps: number; shift: number; cfg_scale: number; ar_cfg_scale: number };
   prompt_ids: number[][];
   attention_mask: number[][];
   uniforms: number[][];
@@ -40,6 +40,7 @@ function common(c: Case) {
     temperature: c.params.temperature,
     topK: c.params.top_k,
     topP: c.params.top_p,
+    arCfgScale: c.params.ar_cfg_scale,
     keepIntermediates: true,
   };
 }
@@ -85,6 +86,40 @@ test('text-to-image seeded (no recording) draws the same uniforms and noise itse
   assert.deepEqual(r.intermediates!.codes, c.codes);
   assert.deepEqual(r.intermediates!.noise, f32(ref, 'noise'));
   assert.deepEqual(r.images.map((i) => i.seed), [c.seed, c.seed + 1]);
+});
+
+test('AR classifier-free guidance (the empty prompt as a twin row) matches the PyTorch reference', { skip }, async (t) => {
+  const engine = (await engineP)!;
+  const { c, t: ref } = load('t2i-ar-cfg');
+  assert.notEqual(c.params.ar_cfg_scale, 1);
+  assert.notDeepEqual(c.codes, load('t2i').c.codes, 'guidance changes the sampled codes');
+  const r = await engine.textToImage({ ...common(c), draws: { uniforms: c.uniforms, noise: f32(ref, 'noise') } });
+  compare(r, c, ref, (s) => t.diagnostic(s), engine.manifest.image.width, engine.manifest.image.height);
+  assert.equal(r.images[0]!.metadata.ar.cfg_scale, c.params.ar_cfg_scale);
+  const seeded = await engine.textToImage(common(c));
+  assert.deepEqual(seeded.intermediates!.codes, c.codes);
+  assert.equal(engine.liveTensors, 0);
+});
+
+test("a bundle's sampling.cfg_scale is the AR guidance default; an explicit 1 turns it off", { skip }, async () => {
+  const { c } = load('t2i-ar-cfg');
+  const tmp = tempBundle();
+  const file = path.join(tmp.dir, 'bundle.json');
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { sampling: { cfg_scale?: number } };
+  j.sampling.cfg_scale = c.params.ar_cfg_scale;
+  writeFileSync(file, JSON.stringify(j, null, 1));
+  const engine = await loadBundle(tmp.dir, { executionProvider: 'cpu', threads: 1 });
+  try {
+    const { arCfgScale: _, ...rest } = common(c);
+    const byDefault = await engine.textToImage(rest);
+    assert.deepEqual(byDefault.intermediates!.codes, c.codes);
+    assert.equal(byDefault.images[0]!.metadata.ar.cfg_scale, c.params.ar_cfg_scale);
+    const off = await engine.textToImage({ ...rest, arCfgScale: 1 });
+    assert.deepEqual(off.intermediates!.codes, load('t2i').c.codes);
+  } finally {
+    await engine.dispose();
+    tmp.cleanup();
+  }
 });
 
 test('edit with recorded draws matches the PyTorch reference', { skip }, async (t) => {

@@ -85,6 +85,8 @@ export const manifestSchema = z.object({
     temperature: z.number().nonnegative(),
     top_k: int.nonnegative(),
     top_p: z.number().gt(0).lte(1),
+    /** AR classifier-free guidance against the empty prompt; absent in older bundles (= 1, off). */
+    cfg_scale: z.number().finite().optional(),
   }),
   scheduler: z.object({
     type: z.literal('flow_match_euler'),
