@@ -150,6 +150,15 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     assert encode_plain(tok2, caption) == encode_plain(base_tok, caption)
     with pytest.raises(SystemExit, match="needs --init"):
         R.main(["--preset", "cpu", "--out", str(tmp_path / "x"), "--stages", "generator"])
+    # The continued run keeps the old checkpoint's sampling settings; the export sets the AR guidance default.
+    from modeling.backends import OnnxBackend
+    from modeling.generate import Params
+    from modeling.train.ship import export
+    assert model2.cfg.sampling.cfg_scale == 1.0
+    export(cont, tmp_path / "bundle", "test", ar_cfg_scale=2.5)
+    meta = json.loads((tmp_path / "bundle" / "bundle.json").read_text())
+    assert meta["sampling"]["cfg_scale"] == 2.5 == meta["config"]["sampling"]["cfg_scale"]
+    assert Params.defaults(OnnxBackend(tmp_path / "bundle", threads=1).cfg).ar_cfg_scale == 2.5
 
 
 def test_pack_brings_back_at_most_8_files_of_15_mb(tmp_path):
