@@ -107,6 +107,9 @@ class SamplingConfig:
     # Only a model trained with emptied prompts (modeling/train/stages.py PROMPT_DROP) has a meaningful
     # unconditional branch.
     cfg_scale: float = 1.0
+    # The same for the edit template (its twin keeps the reference codes). Apart because guidance trades
+    # the region an edit should keep for the instruction (measured in the nano model's checkpoint README).
+    edit_cfg_scale: float = 1.0
 
 
 @dataclass

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +40,13 @@ class Params:
     shift: float
     cfg_scale: float  # the DiT's classifier-free guidance
     ar_cfg_scale: float = 1.0  # the AR's (on its logits, against the empty prompt)
+    edit_ar_cfg_scale: float = 1.0  # the AR's for the edit template
 
     @staticmethod
     def defaults(cfg: ModelConfig, **overrides) -> "Params":
         p = Params(cfg.sampling.temperature, cfg.sampling.top_k, cfg.sampling.top_p, cfg.scheduler.steps,
-                   cfg.scheduler.shift, cfg.scheduler.cfg_scale, cfg.sampling.cfg_scale)
+                   cfg.scheduler.shift, cfg.scheduler.cfg_scale, cfg.sampling.cfg_scale,
+                   cfg.sampling.edit_cfg_scale)
         for k, v in overrides.items():
             if v is not None:
                 setattr(p, k, v)
@@ -192,6 +194,8 @@ def _generate(backend, tokenizer, cfg, prompts, draws, params, ref=None, inpaint
     from .text_tokenizer import special_token_ids
 
     pad = special_token_ids(tokenizer)["pad"]
+    if ref is not None:  # the edit template has its own AR guidance
+        params = replace(params, ar_cfg_scale=params.edit_ar_cfg_scale)
     seqs, uncond, truncated = [], [], []
     for b, p in enumerate(prompts):
         ref_codes = None if ref is None else ref["ref_codes"][b].tolist()
@@ -275,6 +279,7 @@ def main(argv=None):
     ap.add_argument("--steps", type=int)
     ap.add_argument("--cfg", type=float, dest="cfg_scale")
     ap.add_argument("--ar-cfg", type=float, dest="ar_cfg_scale", help="AR classifier-free guidance (1 = off)")
+    ap.add_argument("--edit-ar-cfg", type=float, dest="edit_ar_cfg_scale", help="the same for --edit")
     ap.add_argument("--shift", type=float)
     ap.add_argument("--temperature", type=float)
     ap.add_argument("--top-k", type=int, dest="top_k")
@@ -300,7 +305,7 @@ def main(argv=None):
     cfg = backend.cfg
     params = Params.defaults(cfg, steps=args.steps, cfg_scale=args.cfg_scale, shift=args.shift,
                              temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                             ar_cfg_scale=args.ar_cfg_scale)
+                             ar_cfg_scale=args.ar_cfg_scale, edit_ar_cfg_scale=args.edit_ar_cfg_scale)
     if args.draws:
         from .make_fixtures import read_record
 

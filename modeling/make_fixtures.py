@@ -192,6 +192,11 @@ def write_all(out: Path) -> None:
     rec = edit(backend, tokenizer, prompt, img, Draws.seeded(7, 1, shape), params)
     write_record(ref / "edit.json", {"case": "edit", "prompt": prompt, "seed": 7, "batch": 1,
                                      "params": asdict(params)}, rec)
+    # The same with AR guidance for the edit template (the twin keeps the reference codes).
+    guided = replace(params, edit_ar_cfg_scale=3.0)
+    rec = edit(backend, tokenizer, prompt, img, Draws.seeded(7, 1, shape), guided)
+    write_record(ref / "edit-ar-cfg.json", {"case": "edit-ar-cfg", "prompt": prompt, "seed": 7, "batch": 1,
+                                            "params": asdict(guided)}, rec)
     # Inpaint the right half of the same image, batch 1, seed 3.
     mask = np.zeros((cfg.image_size, cfg.image_size), np.uint8)
     mask[:, cfg.image_size // 2 + 2:] = 1  # not aligned to the 4-pixel latent grid on purpose

@@ -155,10 +155,12 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     from modeling.generate import Params
     from modeling.train.ship import export
     assert model2.cfg.sampling.cfg_scale == 1.0
-    export(cont, tmp_path / "bundle", "test", ar_cfg_scale=2.5)
+    export(cont, tmp_path / "bundle", "test", ar_cfg_scale=2.5, edit_ar_cfg_scale=1.5)
     meta = json.loads((tmp_path / "bundle" / "bundle.json").read_text())
     assert meta["sampling"]["cfg_scale"] == 2.5 == meta["config"]["sampling"]["cfg_scale"]
-    assert Params.defaults(OnnxBackend(tmp_path / "bundle", threads=1).cfg).ar_cfg_scale == 2.5
+    assert meta["sampling"]["edit_cfg_scale"] == 1.5 == meta["config"]["sampling"]["edit_cfg_scale"]
+    params = Params.defaults(OnnxBackend(tmp_path / "bundle", threads=1).cfg)
+    assert (params.ar_cfg_scale, params.edit_ar_cfg_scale) == (2.5, 1.5)
 
 
 def test_pack_brings_back_at_most_8_files_of_15_mb(tmp_path):

@@ -33,14 +33,14 @@ def replay(backend, tok, case):
     draws = Draws.recorded(meta["uniforms"], t["noise"])
     if case.startswith("t2i"):
         rec = text_to_image(backend, tok, [meta["prompt"]] * meta["batch"], draws, params)
-    elif case == "edit":
+    elif case.startswith("edit"):
         rec = edit(backend, tok, meta["prompt"], t["reference_image"], draws, params)
     else:
         rec = inpaint(backend, tok, meta["prompt"], t["input_image"], t["mask"], draws, params)
     return meta, t, rec
 
 
-@pytest.mark.parametrize("case", ["t2i", "t2i-ar-cfg", "edit", "inpaint"])
+@pytest.mark.parametrize("case", ["t2i", "t2i-ar-cfg", "edit", "edit-ar-cfg", "inpaint"])
 def test_onnx_bundle_reproduces_the_reference_generation(case, onnx_backend, tokenizer):
     meta, t, rec = replay(onnx_backend, tokenizer, case)
     assert rec["prompt_ids"].tolist() == meta["prompt_ids"]
@@ -59,6 +59,10 @@ def test_ar_guidance_changes_the_codes_and_needs_an_unconditional_prompt_per_ite
     guided, _ = read_record(REF / "t2i-ar-cfg.json")
     assert guided["params"]["ar_cfg_scale"] != 1 and plain["params"]["ar_cfg_scale"] == 1
     assert guided["codes"] != plain["codes"] and guided["uniforms"] == plain["uniforms"]
+    plain_edit, _ = read_record(REF / "edit.json")
+    guided_edit, _ = read_record(REF / "edit-ar-cfg.json")
+    assert guided_edit["params"]["edit_ar_cfg_scale"] != 1 == guided_edit["params"]["ar_cfg_scale"]
+    assert guided_edit["codes"] != plain_edit["codes"]
     params = Params(**guided["params"])
     with pytest.raises(ValueError, match="one unconditional prompt per item"):
         sample_codes(onnx_backend, onnx_backend.cfg, [[1, 2, 3]], Draws.recorded([[0.5] * 64], np.zeros(1)),

@@ -29,15 +29,19 @@ MAX_FILES = 8
 MAX_TOTAL = 60 * 1000 * 1000
 
 
-def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None = None) -> dict:
-    """ar_cfg_scale: the bundle's default AR guidance (sampling.cfg_scale), else the checkpoint's config's. A
-    run continued from an older checkpoint keeps that checkpoint's sampling settings, so this sets it."""
+def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None = None,
+           edit_ar_cfg_scale: float | None = None) -> dict:
+    """ar_cfg_scale / edit_ar_cfg_scale: the bundle's default AR guidance (sampling.cfg_scale / edit_cfg_scale),
+    else the checkpoint's config's. A run continued from an older checkpoint keeps that checkpoint's sampling
+    settings, so these set them."""
     from ..checkpoint import load_checkpoint
     from ..export import export_bundle
     from ..text_tokenizer import spells_capitals
     model, tokenizer = load_checkpoint(run / "model.safetensors")
     if ar_cfg_scale is not None:
         model.cfg.sampling.cfg_scale = float(ar_cfg_scale)
+    if edit_ar_cfg_scale is not None:
+        model.cfg.sampling.edit_cfg_scale = float(edit_ar_cfg_scale)
     summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
     prov = {
         "data": [
@@ -153,13 +157,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--trained-on", default="unknown")
     ap.add_argument("--skip-export", action="store_true", help="only pack what the run wrote")
     ap.add_argument("--ar-cfg-scale", type=float, help="the bundle's default AR guidance (sampling.cfg_scale)")
+    ap.add_argument("--edit-ar-cfg-scale", type=float, help="the same for edits (sampling.edit_cfg_scale)")
     args = ap.parse_args(argv)
     report: dict = {"trained_on": args.trained_on}
     if (args.run / "summary.json").exists():
         report["training"] = json.loads((args.run / "summary.json").read_text())
     if not args.skip_export:
         try:
-            report["export"] = export(args.run, args.bundle, args.trained_on, args.ar_cfg_scale)
+            report["export"] = export(args.run, args.bundle, args.trained_on, args.ar_cfg_scale,
+                                      args.edit_ar_cfg_scale)
             print("export:", json.dumps(report["export"]), flush=True)
             report["verify"] = verify(args.run, args.bundle, args.run / "verify.png")
             print("verify:", json.dumps(report["verify"]), flush=True)

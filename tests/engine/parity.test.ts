@@ -10,10 +10,11 @@ import type { GenerationResult } from '../../src-main/engine';
 import { FIXTURE_BUNDLE, REFERENCE_DIR, f32, maxAbsDiff, planarPng, planarToHwc, readSafetensors, tempBundle } from './helpers';
 
 interface Case {
+  case: string;
   prompt: string;
   seed: number;
   batch: number;
-  params: { temperature: number; top_k: number; top_p: number; steps: number; shift: number; cfg_scale: number; ar_cfg_scale: number };
+  params: { temperature: number; top_k: number; top_p: number; steps: number; shift: number; cfg_scale: number; ar_cfg_scale: number; edit_ar_cfg_scale: number };
   prompt_ids: number[][];
   attention_mask: number[][];
   uniforms: number[][];
@@ -40,7 +41,7 @@ function common(c: Case) {
     temperature: c.params.temperature,
     topK: c.params.top_k,
     topP: c.params.top_p,
-    arCfgScale: c.params.ar_cfg_scale,
+    arCfgScale: c.case.startsWith('edit') ? c.params.edit_ar_cfg_scale : c.params.ar_cfg_scale,
     keepIntermediates: true,
   };
 }
@@ -101,12 +102,26 @@ test('AR classifier-free guidance (the empty prompt as a twin row) matches the P
   assert.equal(engine.liveTensors, 0);
 });
 
-test("a bundle's sampling.cfg_scale is the AR guidance default; an explicit 1 turns it off", { skip }, async () => {
+test('AR guidance on an edit (the twin keeps the reference codes) matches the PyTorch reference', { skip }, async (t) => {
+  const engine = (await engineP)!;
+  const { c, t: ref } = load('edit-ar-cfg');
+  assert.notEqual(c.params.edit_ar_cfg_scale, 1);
+  assert.notDeepEqual(c.codes, load('edit').c.codes, 'guidance changes the sampled codes');
+  const { width, height } = engine.manifest.image;
+  const image = await planarPng(ref.get('reference_image')!.data as Uint8Array, width, height);
+  const r = await engine.edit({ ...common(c), image, draws: { uniforms: c.uniforms, noise: f32(ref, 'noise') } });
+  compare(r, c, ref, (s) => t.diagnostic(s), width, height);
+  assert.equal(r.images[0]!.metadata.ar.cfg_scale, c.params.edit_ar_cfg_scale);
+});
+
+test("a bundle's sampling.cfg_scale / edit_cfg_scale are the AR guidance defaults; an explicit 1 turns them off", { skip }, async () => {
   const { c } = load('t2i-ar-cfg');
+  const { c: ce, t: refEdit } = load('edit-ar-cfg');
   const tmp = tempBundle();
   const file = path.join(tmp.dir, 'bundle.json');
-  const j = JSON.parse(readFileSync(file, 'utf8')) as { sampling: { cfg_scale?: number } };
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { sampling: { cfg_scale?: number; edit_cfg_scale?: number } };
   j.sampling.cfg_scale = c.params.ar_cfg_scale;
+  j.sampling.edit_cfg_scale = ce.params.edit_ar_cfg_scale;
   writeFileSync(file, JSON.stringify(j, null, 1));
   const engine = await loadBundle(tmp.dir, { executionProvider: 'cpu', threads: 1 });
   try {
@@ -116,6 +131,12 @@ test("a bundle's sampling.cfg_scale is the AR guidance default; an explicit 1 tu
     assert.equal(byDefault.images[0]!.metadata.ar.cfg_scale, c.params.ar_cfg_scale);
     const off = await engine.textToImage({ ...rest, arCfgScale: 1 });
     assert.deepEqual(off.intermediates!.codes, load('t2i').c.codes);
+    const { width, height } = engine.manifest.image;
+    const image = await planarPng(refEdit.get('reference_image')!.data as Uint8Array, width, height);
+    const { arCfgScale: __, ...restEdit } = common(ce);
+    const edited = await engine.edit({ ...restEdit, image });
+    assert.deepEqual(edited.intermediates!.codes, ce.codes, 'the edit template takes edit_cfg_scale');
+    assert.equal(edited.images[0]!.metadata.ar.cfg_scale, ce.params.edit_ar_cfg_scale);
   } finally {
     await engine.dispose();
     tmp.cleanup();

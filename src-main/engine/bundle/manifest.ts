@@ -87,6 +87,8 @@ export const manifestSchema = z.object({
     top_p: z.number().gt(0).lte(1),
     /** AR classifier-free guidance against the empty prompt; absent in older bundles (= 1, off). */
     cfg_scale: z.number().finite().optional(),
+    /** The same for the edit template (its twin keeps the reference codes); absent = 1. */
+    edit_cfg_scale: z.number().finite().optional(),
   }),
   scheduler: z.object({
     type: z.literal('flow_match_euler'),

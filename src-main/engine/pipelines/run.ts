@@ -105,7 +105,7 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
     temperature: opts.temperature ?? m.sampling.temperature,
     topK: opts.topK ?? m.sampling.top_k,
     topP: opts.topP ?? m.sampling.top_p,
-    cfgScale: opts.arCfgScale ?? m.sampling.cfg_scale ?? 1,
+    cfgScale: opts.arCfgScale ?? (plan.template === 'edit' ? m.sampling.edit_cfg_scale : m.sampling.cfg_scale) ?? 1,
   };
   const { width: W, height: H } = m.image;
   const per = latentSize(m);

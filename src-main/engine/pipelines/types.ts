@@ -35,7 +35,7 @@ export interface GenerateOptions {
   temperature?: number;
   topK?: number;
   topP?: number;
-  /** AR classifier-free guidance against the empty prompt; default from the bundle (`sampling.cfg_scale`, else 1 = off). */
+  /** AR classifier-free guidance against the empty prompt; default from the bundle (`sampling.cfg_scale`, for edits `sampling.edit_cfg_scale`; else 1 = off). */
   arCfgScale?: number;
   /** LoRAs applied to the DiT (needs a bundle with LoRA graphs); changing them needs no reload. */
   loras?: AppliedLora[];
