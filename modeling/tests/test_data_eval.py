@@ -142,6 +142,10 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
     assert "keeps 25.60 dB outside the edit" in card
     s["diagnostics"] = {"object_from_true_codes": 0.125}
     assert "show the asked object 0.12 of the time (sampled: 0.10)" in model_card(meta, s)
+    assert "AR guidance" not in model_card(meta, s)  # older scores have no params
+    s["params"] = {"temperature": 1.0, "top_k": 100, "top_p": 0.95, "steps": 20, "shift": 2.0, "cfg_scale": 3.0,
+                   "ar_cfg_scale": 2.0, "edit_ar_cfg_scale": 1.0}
+    assert "AR guidance 2.0 (edits 1.0; 1 = off); DiT 20 Euler steps, shift 2.0, guidance 3.0." in model_card(meta, s)
 
 
 def test_teacher_forcing_agrees_with_cached_greedy_sampling():

@@ -78,6 +78,10 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
     if dt is not None:
         fidelity += (f"Drawn from the true image's codes (a perfect AR), the single-object prompts show the asked object "
                      f"{_fmt(dt)} of the time (sampled: {_fmt(c['object'])}): the DiT's share of the object score.\n")
+    p = scores.get("params") or {}
+    sampling = (f"Sampling (the bundle's defaults): AR temperature {p['temperature']}, top-k {p['top_k']}, top-p {p['top_p']}, "
+                f"AR guidance {p.get('ar_cfg_scale', 1.0)} (edits {p.get('edit_ar_cfg_scale', 1.0)}; 1 = off); DiT {p['steps']} "
+                f"Euler steps, shift {p['shift']}, guidance {p['cfg_scale']}.\n" if p else "")
     return f"""# {meta['name']} ({meta['variant']})
 
 A BLIP3o-NEXT-like text-to-image and edit model at nano scale (64 × 64 px): an AR transformer samples
@@ -95,7 +99,7 @@ Trained from scratch by this project on procedural emoji scenes (modeling/data).
 {scores['n_prompts']} text-to-image prompts and {e['n']} edits from the held-out split (combinations of
 object/colour and object/cell and sign words never seen in training), seed {scores['seed']}, the bundle's
 default sampling. `truth` is the same scorer on the true images (how far to trust the scorer).
-
+{sampling}
 | category | model | truth |
 |---|---|---|
 {rows}
