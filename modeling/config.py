@@ -246,7 +246,9 @@ def nano() -> ModelConfig:
         connector=ConnectorConfig(out_dim=192),
         dit=DiTConfig(width=192, depth=6, heads=6, patch_size=2, mlp_ratio=2.0, ref_connector_dim=96, spatial_cond=True),
         vae=VAEConfig(channels=[32, 64], latent_channels=4, kl_weight=1e-6),
-        sampling=SamplingConfig(temperature=1.0, top_k=100, top_p=0.95),
+        # AR guidance 2 for text-to-image, none for edits: measured on the shipped model
+        # (modeling/checkpoints/nano-cpu-arcfg-2026-11-26/README.md).
+        sampling=SamplingConfig(temperature=1.0, top_k=100, top_p=0.95, cfg_scale=2.0, edit_cfg_scale=1.0),
         scheduler=SchedulerConfig(steps=20, shift=2.0, cfg_scale=3.0),
     )
     cfg.validate()

@@ -185,7 +185,7 @@ async function main(): Promise<void> {
   const manifestText = readFileSync(path.join(model, 'bundle.json'), 'utf8');
   const out = {
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, platform: `${process.platform}-${process.arch}`, node: process.version, threads },
-    model: { dir: path.relative(root, model) || model, name: m.name, variant: m.variant, image: `${m.image.width}x${m.image.height}`, image_tokens: m.image_tokens.count, steps: steps ?? m.scheduler.steps, cfg_scale: m.scheduler.cfg_scale, bundle_bytes: (JSON.parse(manifestText) as { files: { bytes: number }[] }).files.reduce((n, f) => n + f.bytes, 0), ...(note ? { note } : {}) },
+    model: { dir: path.relative(root, model) || model, name: m.name, variant: m.variant, image: `${m.image.width}x${m.image.height}`, image_tokens: m.image_tokens.count, steps: steps ?? m.scheduler.steps, cfg_scale: m.scheduler.cfg_scale, ar_cfg_scale: m.sampling.cfg_scale ?? 1, bundle_bytes: (JSON.parse(manifestText) as { files: { bytes: number }[] }).files.reduce((n, f) => n + f.bytes, 0), ...(note ? { note } : {}) },
     engine: {
       provider: cold.provider,
       latency_ms: { median: round(engineMedian), runs: latencies.map((x) => round(x)) },

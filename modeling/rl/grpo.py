@@ -15,7 +15,7 @@ One step, top to bottom:
               (as common GRPO/PPO code does): over the cut set a peaked policy has log-prob 0 for its one kept
               code, and the KL term would not see how far it drifted from the reference
 
-    python -m modeling.rl.grpo --checkpoint modeling/checkpoints/nano-cpu-upgrade-2026-11-26/model-fp16.safetensors \
+    python -m modeling.rl.grpo --checkpoint modeling/checkpoints/nano-cpu-arcfg-2026-11-26/model-fp16.safetensors \
         --out modeling/runs/rl-cpu --preset cpu --seconds 600
 writes model.safetensors (the RL'd model), rl_history.json (reward per step), rl_eval.json (held-out
 prompts before and after, same seeds) and rl_grid.png.

@@ -7,7 +7,7 @@
 #            .venv/bin/python -m modeling.rl.ocr prepare      # the OCR model for stage 4 -> <data>/ocr/rec.onnx)
 #   command: ATELIER_COMMIT=<the sha of HEAD here> bash modeling/train/device_run.sh   (no .git travels)
 # RL only, from a committed checkpoint (no stages 1-3; the device has onnxruntime, the OCR runs on its CPU):
-#   RL_FROM=modeling/checkpoints/nano-cpu-upgrade-2026-11-26/model-fp16.safetensors RL_SECONDS=240 bash modeling/train/device_run.sh
+#   RL_FROM=modeling/checkpoints/nano-cpu-arcfg-2026-11-26/model-fp16.safetensors RL_SECONDS=240 bash modeling/train/device_run.sh
 # Continue a committed checkpoint on the GPU instead of training from scratch (edit stage: edit and
 # text-to-image steps alternate, over TRAIN_SECONDS; the nano preset's prompt templates are applied):
 #   INIT_FROM=modeling/checkpoints/<the shipped model's checkpoint>/model-fp16.safetensors TRAIN_SECONDS=420 bash modeling/train/device_run.sh
