@@ -154,7 +154,8 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     from modeling.backends import OnnxBackend
     from modeling.generate import Params
     from modeling.train.ship import export
-    assert model2.cfg.sampling.cfg_scale == 1.0
+    assert model2.cfg.sampling == base.cfg.sampling
+    assert (base.cfg.sampling.cfg_scale, base.cfg.sampling.edit_cfg_scale) != (2.5, 1.5)
     export(cont, tmp_path / "bundle", "test", ar_cfg_scale=2.5, edit_ar_cfg_scale=1.5)
     meta = json.loads((tmp_path / "bundle" / "bundle.json").read_text())
     assert meta["sampling"]["cfg_scale"] == 2.5 == meta["config"]["sampling"]["cfg_scale"]
