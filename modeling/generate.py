@@ -196,14 +196,16 @@ def _generate(backend, tokenizer, cfg, prompts, draws, params, ref=None, inpaint
     pad = special_token_ids(tokenizer)["pad"]
     if ref is not None:  # the edit template has its own AR guidance
         params = replace(params, ar_cfg_scale=params.edit_ar_cfg_scale)
+    guided = params.ar_cfg_scale != 1.0
     seqs, uncond, truncated = [], [], []
     for b, p in enumerate(prompts):
         ref_codes = None if ref is None else ref["ref_codes"][b].tolist()
         ids, t = build_prompt_ids(tokenizer, cfg, p, ref_codes)
         seqs.append(ids)
-        uncond.append(build_prompt_ids(tokenizer, cfg, "", ref_codes)[0])
+        if guided:  # the twin: the same template with an empty prompt (an edit's keeps the reference codes)
+            uncond.append(build_prompt_ids(tokenizer, cfg, "", ref_codes)[0])
         truncated.append(t)
-    rec = sample_codes(backend, cfg, seqs, draws, params, pad, uncond)
+    rec = sample_codes(backend, cfg, seqs, draws, params, pad, uncond if guided else None)
     rec["cond"] = backend.run("connector", hidden=rec["hidden"])["cond"]
     ref_latents = ref["ref_latents"] if ref is not None else np.zeros_like(draws.noise)
     rec["noise"] = draws.noise
