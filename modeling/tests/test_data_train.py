@@ -93,6 +93,7 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     R.main(args)
     summary = json.loads((out / "summary.json").read_text())
     assert {n: s["steps"] for n, s in summary["stages"].items()} == {"autoencoders": 2, "generator": 2, "edit": 2}
+    assert summary["seed"] == 0  # the preset's
     for f in ("state.pt", "model.safetensors", "loss.png", "grid.png", "history.json"):
         assert (out / f).stat().st_size > 0, f
     model, tok = load_checkpoint(out / "model.safetensors")
@@ -130,10 +131,15 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     save_checkpoint(tmp_path / "plain.safetensors", old, base_tok)
     base = old
     cont = tmp_path / "continued"
+    pool_seeds = []  # a new --seed renders a pool the checkpoint has not trained on
+    build_pool = R.build_pool
+    monkeypatch.setattr(R, "build_pool", lambda n, e, seed, *a: pool_seeds.append(seed) or build_pool(n, e, seed, *a))
     R.main(["--preset", "cpu", "--out", str(cont), "--seconds", "600", "--max-steps", "2", "--scenes", "96",
             "--edits", "48", "--data", str(prepared_folder()), "--grid-steps", "1", "--batch", "4",
-            "--init", str(tmp_path / "plain.safetensors"), "--stages", "generator", "--spell-capitals", "--upgrade", "--lr", "1e-4"])
+            "--init", str(tmp_path / "plain.safetensors"), "--stages", "generator", "--spell-capitals", "--upgrade", "--lr", "1e-4",
+            "--seed", "3"])
     summary = json.loads((cont / "summary.json").read_text())
+    assert pool_seeds == [3] and summary["seed"] == 3
     assert {n: s["steps"] for n, s in summary["stages"].items()} == {"autoencoders": 0, "generator": 2, "edit": 0}
     assert summary["init"] == str(tmp_path / "plain.safetensors")
     model2, tok2 = load_checkpoint(cont / "model.safetensors")

@@ -193,7 +193,7 @@ class Run:
             self.grid(name)
         if self.rl_seconds > 0 and self.rl_report is None:
             self.reinforce()
-        summary = {"preset": self.preset.name, "device": self.device, "init": self.init,
+        summary = {"preset": self.preset.name, "seed": self.preset.seed, "device": self.device, "init": self.init,
                    "device_name": torch.cuda.get_device_name() if self.device == "cuda" else "cpu",
                    "train_seconds_budget": self.preset.seconds, "wall_seconds": round(time.time() - t0, 1),
                    "stages": {n: {"steps": p.step, "seconds": round(p.elapsed, 1),
@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lr", type=float, help="override every stage's peak learning rate (a continued run starts lower)")
     ap.add_argument("--scenes", type=int, help="override the pool size (tests)")
     ap.add_argument("--edits", type=int, help="override the edit pool size (tests)")
+    ap.add_argument("--seed", type=int, help="override the preset's seed (pool scenes, batch order): a continued run "
+                    "given a new seed trains on scenes the checkpoint has not seen")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing state.pt")
     ap.add_argument("--init", type=Path, help="start from this trained checkpoint (model.safetensors format): its "
                     "tokenizer, config and weights; stage 1 is skipped and the latent scale kept")
@@ -263,6 +265,8 @@ def main(argv: list[str] | None = None) -> None:
         preset.scenes = args.scenes
     if args.edits:
         preset.edits = args.edits
+    if args.seed is not None:
+        preset.seed = args.seed
     if preset.device == "cuda":
         torch.set_float32_matmul_precision("high")  # TF32 for the fp32 parts (preview, encoding)
     folder = args.data or data_dir()
