@@ -110,6 +110,10 @@ class SamplingConfig:
     # The same for the edit template (its twin keeps the reference codes). Apart because guidance trades
     # the region an edit should keep for the instruction (measured in the nano model's checkpoint README).
     edit_cfg_scale: float = 1.0
+    # Edits keep what the AR keeps: the cells whose sampled code equals the reference's code are blended back
+    # from the reference's latents at every DiT step and copied from the reference's pixels at the end (the
+    # inpaint path with a mask the AR chose). The design: "unchanged regions should copy the reference".
+    edit_keep_unchanged: bool = False
 
 
 @dataclass
@@ -248,7 +252,8 @@ def nano() -> ModelConfig:
         vae=VAEConfig(channels=[32, 64], latent_channels=4, kl_weight=1e-6),
         # AR guidance 2 for text-to-image, none for edits: measured on the shipped model
         # (modeling/checkpoints/nano-cpu-arcfg-2026-11-26/README.md).
-        sampling=SamplingConfig(temperature=1.0, top_k=100, top_p=0.95, cfg_scale=2.0, edit_cfg_scale=1.0),
+        sampling=SamplingConfig(temperature=1.0, top_k=100, top_p=0.95, cfg_scale=2.0, edit_cfg_scale=1.0,
+                                edit_keep_unchanged=True),
         scheduler=SchedulerConfig(steps=20, shift=2.0, cfg_scale=3.0),
     )
     cfg.validate()

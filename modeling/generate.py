@@ -1,7 +1,7 @@
 """The reference generation pipeline (docs/bundle-spec.md, "The generation algorithm").
 
     python -m modeling.generate --bundle DIR | --checkpoint CKPT  --prompt "…" [--seed 0] [--batch 1]
-        [--edit REF.png | --inpaint IMAGE.png --mask MASK.png] [--steps N --cfg S --shift F]
+        [--edit REF.png [--no-keep-unchanged] | --inpaint IMAGE.png --mask MASK.png] [--steps N --cfg S --shift F]
         [--temperature T --top-k K --top-p P] [--draws RECORD.json] [--record OUT.json] --out OUT.png
 
 --bundle runs the ONNX graphs with onnxruntime; --checkpoint runs the PyTorch modules. Randomness comes
@@ -41,12 +41,13 @@ class Params:
     cfg_scale: float  # the DiT's classifier-free guidance
     ar_cfg_scale: float = 1.0  # the AR's (on its logits, against the empty prompt)
     edit_ar_cfg_scale: float = 1.0  # the AR's for the edit template
+    edit_keep_unchanged: bool = False  # edits: cells whose code the AR kept come from the reference
 
     @staticmethod
     def defaults(cfg: ModelConfig, **overrides) -> "Params":
         p = Params(cfg.sampling.temperature, cfg.sampling.top_k, cfg.sampling.top_p, cfg.scheduler.steps,
                    cfg.scheduler.shift, cfg.scheduler.cfg_scale, cfg.sampling.cfg_scale,
-                   cfg.sampling.edit_cfg_scale)
+                   cfg.sampling.edit_cfg_scale, cfg.sampling.edit_keep_unchanged)
         for k, v in overrides.items():
             if v is not None:
                 setattr(p, k, v)
@@ -190,6 +191,21 @@ def encode_reference(backend, cfg: ModelConfig, pixels_uint8: np.ndarray) -> dic
     return {"ref_codes": codes, "ref_latents": scaled}
 
 
+def cells_to_grid(cells: np.ndarray, grid: tuple[int, int], height: int, width: int) -> np.ndarray:
+    """Per-cell values [B, gh·gw] (row-major code grid) -> [B, height, width]: element (y, x) takes cell
+    (⌊y·gh/height⌋, ⌊x·gw/width⌋), for the latent grid and the pixel grid alike."""
+    gh, gw = grid
+    rows = (np.arange(height) * gh) // height
+    cols = (np.arange(width) * gw) // width
+    return cells.reshape(-1, gh, gw)[:, rows][:, :, cols]
+
+
+def regenerate_cells(codes: np.ndarray, ref_codes: np.ndarray) -> np.ndarray:
+    """[B, count] uint8: 1 where the AR's code differs from the reference's (the DiT repaints the cell),
+    0 where it kept it (the edit keeps the reference there)."""
+    return (np.asarray(codes) != np.asarray(ref_codes)).astype(np.uint8)
+
+
 def _generate(backend, tokenizer, cfg, prompts, draws, params, ref=None, inpaint=None) -> dict:
     from .text_tokenizer import special_token_ids
 
@@ -208,6 +224,12 @@ def _generate(backend, tokenizer, cfg, prompts, draws, params, ref=None, inpaint
     rec = sample_codes(backend, cfg, seqs, draws, params, pad, uncond if guided else None)
     rec["cond"] = backend.run("connector", hidden=rec["hidden"])["cond"]
     ref_latents = ref["ref_latents"] if ref is not None else np.zeros_like(draws.noise)
+    if ref is not None and params.edit_keep_unchanged:
+        # The AR's choice is the mask: the inpaint blend with the reference's latents as the known image.
+        rec["regenerate_cells"] = regenerate_cells(rec["codes"], ref["ref_codes"])
+        lh, lw = cfg.latent_shape[1:]
+        m = cells_to_grid(rec["regenerate_cells"], cfg.code_grid, lh, lw).astype(np.float32)[:, None]
+        inpaint = (m, ref_latents)
     rec["noise"] = draws.noise
     rec.update(diffuse(backend, cfg, rec["cond"], ref_latents, draws.noise, params, inpaint))
     rec.update(decode(backend, cfg, rec["latents_final"]))
@@ -228,6 +250,10 @@ def edit(backend, tokenizer, prompt: str, reference_uint8: np.ndarray, draws: Dr
     ref = encode_reference(backend, backend.cfg, np.repeat(reference_uint8[None], batch, axis=0))
     rec = _generate(backend, tokenizer, backend.cfg, [prompt] * batch, draws, params, ref=ref)
     rec["reference_image"] = reference_uint8
+    if "regenerate_cells" in rec:  # kept cells: the reference's pixels, exactly
+        size = reference_uint8.shape[1:]
+        keep = cells_to_grid(rec["regenerate_cells"], backend.cfg.code_grid, *size)[:, None] == 0
+        rec["image"] = np.where(keep, reference_uint8[None], rec["image"]).astype(np.uint8)
     return rec
 
 
@@ -282,6 +308,8 @@ def main(argv=None):
     ap.add_argument("--cfg", type=float, dest="cfg_scale")
     ap.add_argument("--ar-cfg", type=float, dest="ar_cfg_scale", help="AR classifier-free guidance (1 = off)")
     ap.add_argument("--edit-ar-cfg", type=float, dest="edit_ar_cfg_scale", help="the same for --edit")
+    ap.add_argument("--keep-unchanged", action=argparse.BooleanOptionalAction, dest="edit_keep_unchanged",
+                    help="--edit: cells whose code the AR kept come from the reference (default: the bundle's)")
     ap.add_argument("--shift", type=float)
     ap.add_argument("--temperature", type=float)
     ap.add_argument("--top-k", type=int, dest="top_k")
@@ -307,7 +335,8 @@ def main(argv=None):
     cfg = backend.cfg
     params = Params.defaults(cfg, steps=args.steps, cfg_scale=args.cfg_scale, shift=args.shift,
                              temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                             ar_cfg_scale=args.ar_cfg_scale, edit_ar_cfg_scale=args.edit_ar_cfg_scale)
+                             ar_cfg_scale=args.ar_cfg_scale, edit_ar_cfg_scale=args.edit_ar_cfg_scale,
+                             edit_keep_unchanged=args.edit_keep_unchanged)
     if args.draws:
         from .make_fixtures import read_record
 

@@ -197,6 +197,16 @@ def write_all(out: Path) -> None:
     rec = edit(backend, tokenizer, prompt, img, Draws.seeded(7, 1, shape), guided)
     write_record(ref / "edit-ar-cfg.json", {"case": "edit-ar-cfg", "prompt": prompt, "seed": 7, "batch": 1,
                                             "params": asdict(guided)}, rec)
+    # The same edit keeping the cells whose code the AR kept. The fixture model is random, so few sampled
+    # codes equal the reference's: take the first seed from 7 on whose batch of 2 keeps some cells and
+    # repaints others (the search is deterministic, so the fixture is too).
+    keeping = replace(params, edit_keep_unchanged=True)
+    for seed in range(7, 1000):
+        rec = edit(backend, tokenizer, prompt, img, Draws.seeded(seed, 2, shape), keeping)
+        if 0 < rec["regenerate_cells"].mean() < 1:
+            break
+    write_record(ref / "edit-keep.json", {"case": "edit-keep", "prompt": prompt, "seed": seed, "batch": 2,
+                                          "params": asdict(keeping)}, rec)
     # Inpaint the right half of the same image, batch 1, seed 3.
     mask = np.zeros((cfg.image_size, cfg.image_size), np.uint8)
     mask[:, cfg.image_size // 2 + 2:] = 1  # not aligned to the 4-pixel latent grid on purpose

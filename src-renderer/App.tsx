@@ -288,7 +288,7 @@ export function App() {
       if (!current) return setError(`${modeLabel[d.mode]} starts from the current image: open or generate one first.`);
       const source = current.generationId ? { generationId: current.generationId } : { png: current.url };
       const strength = d.strength < 1 ? { strength: d.strength } : {};
-      if (d.mode === 'edit') submission = { kind: 'image.edit', params: { ...base, source, ...strength } };
+      if (d.mode === 'edit') submission = { kind: 'image.edit', params: { ...base, source, ...strength, keepUnchanged: d.keepUnchanged } };
       else if (d.mode === 'inpaint') {
         const mask = rasterise(strokes, current.width, current.height);
         if (maskedCount(mask) === 0) return setError('Paint the area to repaint on the canvas first (brush: B).');

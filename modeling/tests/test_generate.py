@@ -40,7 +40,7 @@ def replay(backend, tok, case):
     return meta, t, rec
 
 
-@pytest.mark.parametrize("case", ["t2i", "t2i-ar-cfg", "edit", "edit-ar-cfg", "inpaint"])
+@pytest.mark.parametrize("case", ["t2i", "t2i-ar-cfg", "edit", "edit-ar-cfg", "edit-keep", "inpaint"])
 def test_onnx_bundle_reproduces_the_reference_generation(case, onnx_backend, tokenizer):
     meta, t, rec = replay(onnx_backend, tokenizer, case)
     assert rec["prompt_ids"].tolist() == meta["prompt_ids"]
@@ -67,6 +67,32 @@ def test_ar_guidance_changes_the_codes_and_needs_an_unconditional_prompt_per_ite
     with pytest.raises(ValueError, match="one unconditional prompt per item"):
         sample_codes(onnx_backend, onnx_backend.cfg, [[1, 2, 3]], Draws.recorded([[0.5] * 64], np.zeros(1)),
                      params, pad_id=0, uncond_ids=None)
+
+
+def test_edit_keeps_the_reference_where_the_ar_kept_its_code(onnx_backend, tokenizer):
+    from dataclasses import replace
+
+    from modeling.generate import cells_to_grid
+    meta, t, rec = replay(onnx_backend, tokenizer, "edit-keep")
+    assert meta["params"]["edit_keep_unchanged"] and meta["batch"] == 2
+    regen = rec["regenerate_cells"]
+    assert np.array_equal(regen, (rec["codes"] != t["ref_codes"]).astype(np.uint8))
+    assert regen[0].min() == 0 and regen[1].min() == 1  # item 0 kept some cells, item 1 none
+    params = Params(**meta["params"])
+    plain = edit(onnx_backend, tokenizer, meta["prompt"], t["reference_image"],
+                 Draws.recorded(meta["uniforms"], t["noise"]), replace(params, edit_keep_unchanged=False))
+    assert "regenerate_cells" not in plain
+    assert np.array_equal(plain["codes"], rec["codes"])  # the mask comes after the AR; it changes no code
+    # Nothing kept: exactly the plain edit. Something kept: those pixels are the reference's, exactly.
+    assert np.array_equal(rec["image"][1], plain["image"][1])
+    size = onnx_backend.cfg.image_size
+    keep = cells_to_grid(regen, onnx_backend.cfg.code_grid, size, size)[0] == 0
+    assert 0 < keep.sum() < keep.size
+    assert np.array_equal(rec["image"][0][:, keep], t["reference_image"][:, keep])
+    assert not np.array_equal(plain["image"][0][:, keep], t["reference_image"][:, keep])
+    # Cells map onto any grid by ⌊y·gh/H⌋: 2×2 cells on 3×5 → rows 0,0,1; columns 0,0,0,1,1.
+    grid = cells_to_grid(np.array([[1, 2, 3, 4]]), (2, 2), 3, 5)[0]
+    assert grid.tolist() == [[1, 1, 1, 2, 2], [1, 1, 1, 2, 2], [3, 3, 3, 4, 4]]
 
 
 def test_seeded_and_recorded_draws_agree(fixture_model, tokenizer):

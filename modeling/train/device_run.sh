@@ -22,7 +22,8 @@
 # <= 8 result files go; the device sets it), ATELIER_DEVICE (cpu forces the CPU), ATELIER_DATA (the prepared
 # folder, default modeling/.cache/atelier-data), PYTHON (default python3, the device's; use .venv/bin/python here),
 # AR_CFG_SCALE and EDIT_AR_CFG_SCALE (the exported bundle's default AR guidance, sampling.cfg_scale and
-# edit_cfg_scale; default: the checkpoint's config's).
+# edit_cfg_scale; default: the checkpoint's config's), EDIT_KEEP_UNCHANGED (1 or 0: sampling.edit_keep_unchanged,
+# the same default).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -100,6 +101,12 @@ cp "$WORK/run-train.log" "$WORK/run/train.log"
 SHIP_ARGS=(--run "$WORK/run" --bundle "$WORK/bundle" --out "$OUT" --trained-on "$WHERE, $(date -u +%Y-%m-%dT%H:%MZ), ${TRAIN_SECONDS}s + RL ${RL_SECONDS}s${RL_FROM:+ from $RL_FROM}${INIT_FROM:+ continuing $INIT_FROM}")
 if [[ -n "${AR_CFG_SCALE:-}" ]]; then SHIP_ARGS+=(--ar-cfg-scale "$AR_CFG_SCALE"); fi
 if [[ -n "${EDIT_AR_CFG_SCALE:-}" ]]; then SHIP_ARGS+=(--edit-ar-cfg-scale "$EDIT_AR_CFG_SCALE"); fi
+case "${EDIT_KEEP_UNCHANGED:-}" in
+  1) SHIP_ARGS+=(--edit-keep-unchanged) ;;
+  0) SHIP_ARGS+=(--no-edit-keep-unchanged) ;;
+  "") ;;
+  *) echo "EDIT_KEEP_UNCHANGED must be 1 or 0 (got $EDIT_KEEP_UNCHANGED)" >&2; exit 2 ;;
+esac
 if [[ $TRAIN_RC -ne 0 || ! -f "$WORK/run/model.safetensors" ]]; then SHIP_ARGS+=(--skip-export); fi
 "$PYTHON" -m modeling.train.ship "${SHIP_ARGS[@]}"
 echo "device_run done in $(( $(date +%s) - T0 ))s; results in $OUT"

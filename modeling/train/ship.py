@@ -30,10 +30,10 @@ MAX_TOTAL = 60 * 1000 * 1000
 
 
 def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None = None,
-           edit_ar_cfg_scale: float | None = None) -> dict:
+           edit_ar_cfg_scale: float | None = None, edit_keep_unchanged: bool | None = None) -> dict:
     """ar_cfg_scale / edit_ar_cfg_scale: the bundle's default AR guidance (sampling.cfg_scale / edit_cfg_scale),
-    else the checkpoint's config's. A run continued from an older checkpoint keeps that checkpoint's sampling
-    settings, so these set them."""
+    edit_keep_unchanged its sampling.edit_keep_unchanged, else the checkpoint's config's. A run continued from an
+    older checkpoint keeps that checkpoint's sampling settings, so these set them."""
     from ..checkpoint import load_checkpoint
     from ..export import export_bundle
     from ..text_tokenizer import spells_capitals
@@ -42,6 +42,8 @@ def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None 
         model.cfg.sampling.cfg_scale = float(ar_cfg_scale)
     if edit_ar_cfg_scale is not None:
         model.cfg.sampling.edit_cfg_scale = float(edit_ar_cfg_scale)
+    if edit_keep_unchanged is not None:
+        model.cfg.sampling.edit_keep_unchanged = bool(edit_keep_unchanged)
     summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
     prov = {
         "data": [
@@ -158,6 +160,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--skip-export", action="store_true", help="only pack what the run wrote")
     ap.add_argument("--ar-cfg-scale", type=float, help="the bundle's default AR guidance (sampling.cfg_scale)")
     ap.add_argument("--edit-ar-cfg-scale", type=float, help="the same for edits (sampling.edit_cfg_scale)")
+    ap.add_argument("--edit-keep-unchanged", action=argparse.BooleanOptionalAction,
+                    help="the bundle's sampling.edit_keep_unchanged (edits keep the cells the AR kept)")
     args = ap.parse_args(argv)
     report: dict = {"trained_on": args.trained_on}
     if (args.run / "summary.json").exists():
@@ -165,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_export:
         try:
             report["export"] = export(args.run, args.bundle, args.trained_on, args.ar_cfg_scale,
-                                      args.edit_ar_cfg_scale)
+                                      args.edit_ar_cfg_scale, args.edit_keep_unchanged)
             print("export:", json.dumps(report["export"]), flush=True)
             report["verify"] = verify(args.run, args.bundle, args.run / "verify.png")
             print("verify:", json.dumps(report["verify"]), flush=True)

@@ -139,6 +139,7 @@ export class ImageJobs {
           width: image.width,
           height: image.height,
           ...('strength' in p && p.strength !== undefined ? { strength: p.strength } : {}),
+          ...('keepUnchanged' in p && p.keepUnchanged !== undefined ? { keepUnchanged: p.keepUnchanged } : {}),
           ...(submission.kind === 'image.outpaint' ? { outpaint: { left: submission.params.left, top: submission.params.top, right: submission.params.right, bottom: submission.params.bottom } } : {}),
           executionProvider: result.executionProvider ?? job.executionProvider,
           ...(job.loras.length > 0 ? { loras: job.loras } : {}),

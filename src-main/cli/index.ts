@@ -1,6 +1,6 @@
 // The `atelier` command line:
 //   atelier generate "prompt" -o out.png [--seed N --steps N --cfg X --batch N --sampler euler|heun …]
-//   atelier edit in.png "instruction" -o out.png
+//   atelier edit in.png "instruction" -o out.png [--keep | --no-keep]
 //   atelier inpaint in.png --mask mask.png "prompt" -o out.png
 //   atelier outpaint in.png --left N --right N --top N --bottom N "prompt" -o out.png
 //   atelier variations in.png -o out.png [--strength 0.6] ["instruction"]
@@ -42,6 +42,7 @@ options:
   --temperature X  --top-k N  --top-p X   AR sampling (default: the model's)
   --ar-cfg X       AR guidance against the empty prompt (default: the model's; 1 = off)
   --strength X     edit/inpaint/variations: how far from the input (0 < X ≤ 1)
+  --keep, --no-keep  edit: keep the input where the model kept its image tokens (default: the model's)
   --model DIR      model bundle folder (default: resources/models/atelier-nano)
   --lora F[:W]     apply a LoRA file at weight W (default 1); repeatable
   --ep NAME        execution provider: auto (default), cpu, webgpu, cuda, dml, coreml
@@ -65,6 +66,8 @@ const OPTIONS = {
   threads: { type: 'string' },
   mask: { type: 'string' },
   strength: { type: 'string' },
+  keep: { type: 'boolean' },
+  'no-keep': { type: 'boolean' },
   left: { type: 'string' },
   right: { type: 'string' },
   top: { type: 'string' },
@@ -143,7 +146,8 @@ async function writeResult(result: GenerationResult, output: string, log: (s: st
   const paths = outputPaths(output, result.images.length);
   for (const [i, img] of result.images.entries()) {
     await writeFile(paths[i]!, img.png);
-    log(`wrote ${paths[i]} (seed ${img.seed}, ${img.image.width}×${img.image.height})`);
+    const kept = img.metadata.keep_unchanged;
+    log(`wrote ${paths[i]} (seed ${img.seed}, ${img.image.width}×${img.image.height}${kept ? `, kept ${kept.cells_kept} of ${kept.cells} cells of the input` : ''})`);
   }
   for (const w of result.warnings) log(`warning: ${w}`);
   for (const n of result.notices) log(`note: ${n}`);
@@ -211,7 +215,9 @@ export async function main(argv: string[], log: (s: string) => void = (s) => pro
     case 'edit': {
       const [image, instruction] = needArgs(2, 'an input image and an "instruction"');
       const o = commonOptions(values, instruction!, bar);
-      await run((e) => e.edit({ ...o, image: image!, strength: num(values, 'strength', false) }));
+      if (values.keep && values['no-keep']) throw new UsageError('edit takes --keep or --no-keep, not both');
+      const keepUnchanged = values.keep ? true : values['no-keep'] ? false : undefined;
+      await run((e) => e.edit({ ...o, image: image!, strength: num(values, 'strength', false), keepUnchanged }));
       return;
     }
     case 'inpaint': {

@@ -16,6 +16,8 @@ export interface PromptDraft {
   cfg: number;
   /** Edit/inpaint: how far the result may move from the source (1 = ignore it). */
   strength: number;
+  /** Edit: keep the source where the model kept its image tokens (on by default). */
+  keepUnchanged: boolean;
   /** A model bundle id; '' picks the default. */
   model: string;
   /** LoRAs applied, by key (`run:<id>` / `file:<path>`, see lora.available), each with its weight. */
@@ -63,7 +65,7 @@ export function lorasFromParams(params: Record<string, unknown>): DraftLora[] {
 export const MAX_SEED = 0xffff_ffff;
 
 export const DEFAULT_DRAFT: PromptDraft = {
-  mode: 'generate', prompt: '', negativePrompt: '', seed: 0, seedLocked: false, steps: 20, cfg: 4.5, strength: 1, model: '', loras: [],
+  mode: 'generate', prompt: '', negativePrompt: '', seed: 0, seedLocked: false, steps: 20, cfg: 4.5, strength: 1, keepUnchanged: true, model: '', loras: [],
 };
 
 const clampInt = (v: number, min: number, max: number) => Math.min(max, Math.max(min, Math.trunc(v)));
@@ -85,6 +87,7 @@ export function patchFromHistoryItem(item: HistoryItem): DraftPatch {
   if (cfg !== null) patch.cfg = Math.min(30, Math.max(0, cfg));
   const strength = num(item.params.strength);
   if (strength !== null) patch.strength = Math.min(1, Math.max(0, strength));
+  if (typeof item.params.keepUnchanged === 'boolean') patch.keepUnchanged = item.params.keepUnchanged;
   return patch;
 }
 

@@ -28,6 +28,8 @@ const Saved = z.object({
     steps: z.int().min(1).max(200),
     cfg: z.number().min(0).max(30),
     strength: z.number().min(0).max(1),
+    // Desks saved before edits could keep unchanged cells: the default, on.
+    keepUnchanged: z.boolean().default(true),
     model: z.string(),
     // Desks saved before LoRAs existed have none.
     loras: z.array(z.strictObject({ key: z.string().min(1).max(1100), weight: z.number().min(-2).max(2) })).max(8).default([]),

@@ -36,14 +36,19 @@ export const ImageSource = z.union([
 ]);
 export type ImageSource = z.infer<typeof ImageSource>;
 
-export const EditParams = GenerateParams.extend({
+const SourceParams = GenerateParams.extend({
   source: ImageSource,
   /** How far the result may move from the source (1 = ignore it). */
   strength: z.number().min(0).max(1).optional(),
 });
 
+export const EditParams = SourceParams.extend({
+  /** Keep the source where the model kept its image tokens (default: the model's). */
+  keepUnchanged: z.boolean().optional(),
+});
+
 /** White pixels of the mask are repainted. */
-export const InpaintParams = EditParams.extend({ mask: PngDataUrl });
+export const InpaintParams = SourceParams.extend({ mask: PngDataUrl });
 
 const Margin = z.int().min(0).max(4096);
 /** The image grows by these margins (pixels); the new area is generated, the old pixels stay. */

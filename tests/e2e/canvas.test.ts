@@ -38,6 +38,7 @@ interface HistoryItemLite {
   prompt: string;
   seed: number;
   images: { role: string; url: string; width: number | null; height: number | null }[];
+  params: Record<string, unknown>;
 }
 
 // Helpers that run inside the page (plain JS: this file compiles without the DOM library).
@@ -244,6 +245,11 @@ test('an instruction edit makes a child of the current image; compare and lineag
   assert.equal(edit.kind, 'edit');
   assert.equal(edit.prompt, 'make it night');
   assert.equal(edit.parentId, inpaintId);
+  // "Keep untouched areas" is on by default: the edit kept the source where its AR kept the codes.
+  assert.equal(await prompt().getByLabel('Keep untouched areas').isChecked(), true);
+  assert.equal(edit.params.keepUnchanged, true);
+  const kept = (edit.params.metadata as { keep_unchanged?: { cells_kept: number; cells: number } }).keep_unchanged;
+  assert.equal(kept?.cells, 16, 'the fixture model has a 4×4 code grid');
 
   // Before/after: the left of the line shows the source, the right the result.
   await page.getByRole('button', { name: 'Compare' }).click();

@@ -45,6 +45,12 @@ test('edit and inpaint take input files; info prints what a PNG holds', async ()
   assert.equal(edited.strength, 0.5);
   assert.equal(edited.ar.cfg_scale, 2);
   assert.ok(log.some((l) => /note: input image resized from 40×40 to 32×32/.test(l)));
+  assert.equal(edited.keep_unchanged, undefined, "the fixture bundle's default: off");
+  log.length = 0;
+  await main(['edit', input, 'make it blue', '-o', path.join(tmp, 'k.png'), '--seed', '2', '--keep', ...quiet], (s) => log.push(s));
+  const kept = readMetadata(readFileSync(path.join(tmp, 'k.png'))).atelier!.keep_unchanged!;
+  assert.equal(kept.cells, 16);
+  assert.ok(log.some((l) => l.includes(`kept ${kept.cells_kept} of 16 cells of the input`)));
   await main(['inpaint', input, '--mask', mask, 'a cat', '-o', path.join(tmp, 'i.png'), ...quiet], () => undefined);
   const meta = readMetadata(readFileSync(path.join(tmp, 'i.png')));
   assert.equal(meta.atelier!.mode, 'inpaint');
@@ -56,6 +62,7 @@ test('usage errors are clear', async () => {
   await assert.rejects(main(['generate', 'p'], () => undefined), /needs -o OUT.png/);
   await assert.rejects(main(['generate', 'p', '-o', 'x.png', '--steps', 'ten'], () => undefined), /--steps must be an integer/);
   await assert.rejects(main(['inpaint', 'a.png', 'p', '-o', 'x.png'], () => undefined), /needs --mask/);
+  await assert.rejects(main(['edit', 'a.png', 'p', '-o', 'x.png', '--keep', '--no-keep'], () => undefined), /--keep or --no-keep, not both/);
   await assert.rejects(main(['frobnicate'], () => undefined), /unknown command 'frobnicate'/);
   await assert.rejects(main(['generate', 'p', '-o', 'x.png', '--ep', 'tpu'], () => undefined), /--ep must be one of/);
 });

@@ -14,7 +14,17 @@ interface Case {
   prompt: string;
   seed: number;
   batch: number;
-  params: { temperature: number; top_k: number; top_p: number; steps: number; shift: number; cfg_scale: number; ar_cfg_scale: number; edit_ar_cfg_scale: number };
+  params: {
+    temperature: number;
+    top_k: number;
+    top_p: number;
+    steps: number;
+    shift: number;
+    cfg_scale: number;
+    ar_cfg_scale: number;
+    edit_ar_cfg_scale: number;
+    edit_keep_unchanged: boolean;
+  };
   prompt_ids: number[][];
   attention_mask: number[][];
   uniforms: number[][];
@@ -44,6 +54,11 @@ function common(c: Case) {
     arCfgScale: c.case.startsWith('edit') ? c.params.edit_ar_cfg_scale : c.params.ar_cfg_scale,
     keepIntermediates: true,
   };
+}
+
+/** The edit options of a case: its AR guidance and whether it keeps the cells the AR kept. */
+function editCommon(c: Case) {
+  return { ...common(c), keepUnchanged: c.params.edit_keep_unchanged };
 }
 
 function compare(r: GenerationResult, c: Case, t: ReturnType<typeof readSafetensors>, diag: (s: string) => void, width: number, height: number): void {
@@ -109,7 +124,7 @@ test('AR guidance on an edit (the twin keeps the reference codes) matches the Py
   assert.notDeepEqual(c.codes, load('edit').c.codes, 'guidance changes the sampled codes');
   const { width, height } = engine.manifest.image;
   const image = await planarPng(ref.get('reference_image')!.data as Uint8Array, width, height);
-  const r = await engine.edit({ ...common(c), image, draws: { uniforms: c.uniforms, noise: f32(ref, 'noise') } });
+  const r = await engine.edit({ ...editCommon(c), image, draws: { uniforms: c.uniforms, noise: f32(ref, 'noise') } });
   compare(r, c, ref, (s) => t.diagnostic(s), width, height);
   assert.equal(r.images[0]!.metadata.ar.cfg_scale, c.params.edit_ar_cfg_scale);
 });
@@ -133,7 +148,7 @@ test("a bundle's sampling.cfg_scale / edit_cfg_scale are the AR guidance default
     assert.deepEqual(off.intermediates!.codes, load('t2i').c.codes);
     const { width, height } = engine.manifest.image;
     const image = await planarPng(refEdit.get('reference_image')!.data as Uint8Array, width, height);
-    const { arCfgScale: __, ...restEdit } = common(ce);
+    const { arCfgScale: __, ...restEdit } = editCommon(ce);
     const edited = await engine.edit({ ...restEdit, image });
     assert.deepEqual(edited.intermediates!.codes, ce.codes, 'the edit template takes edit_cfg_scale');
     assert.equal(edited.images[0]!.metadata.ar.cfg_scale, ce.params.edit_ar_cfg_scale);
@@ -148,11 +163,73 @@ test('edit with recorded draws matches the PyTorch reference', { skip }, async (
   const { c, t: ref } = load('edit');
   const { width, height } = engine.manifest.image;
   const image = await planarPng(ref.get('reference_image')!.data as Uint8Array, width, height);
-  const r = await engine.edit({ ...common(c), image, draws: { uniforms: c.uniforms, noise: f32(ref, 'noise') } });
+  const r = await engine.edit({ ...editCommon(c), image, draws: { uniforms: c.uniforms, noise: f32(ref, 'noise') } });
   compare(r, c, ref, (s) => t.diagnostic(s), width, height);
   assert.equal(r.notices.length, 0, 'no resize for a model-size input');
   assert.equal(r.images[0]!.metadata.mode, 'edit');
   assert.match(r.images[0]!.metadata.parent!.sha256, /^[0-9a-f]{64}$/);
+});
+
+test('an edit keeping what its AR kept matches the reference: those cells are the input exactly', { skip }, async (t) => {
+  const engine = (await engineP)!;
+  const { c, t: ref } = load('edit-keep');
+  assert.equal(c.params.edit_keep_unchanged, true);
+  const { width, height } = engine.manifest.image;
+  const [gh, gw] = engine.manifest.image_tokens.grid;
+  const refPx = ref.get('reference_image')!.data as Uint8Array;
+  const image = await planarPng(refPx, width, height);
+  const draws = { uniforms: c.uniforms, noise: f32(ref, 'noise') };
+  const r = await engine.edit({ ...editCommon(c), image, draws });
+  compare(r, c, ref, (s) => t.diagnostic(s), width, height);
+  const regen = ref.get('regenerate_cells')!.data as Uint8Array;
+  const original = planarToHwc(refPx, width, height);
+  const keptPixels = (b: number) => {
+    const out: number[] = [];
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (regen[b * gh * gw + Math.floor((y * gh) / height) * gw + Math.floor((x * gw) / width)] === 0) out.push(y * width + x);
+      }
+    }
+    return out;
+  };
+  const kept0 = keptPixels(0);
+  assert.ok(kept0.length > 0 && keptPixels(1).length === 0, 'the fixture: item 0 kept cells, item 1 none');
+  const sameAsInput = (img: Uint8Array, pixels: number[]) => pixels.every((p) => [0, 1, 2].every((ch) => img[p * 3 + ch] === original[p * 3 + ch]));
+  assert.ok(sameAsInput(r.images[0]!.image.data, kept0), 'kept cells are the input, exactly');
+  const cellsKept = gh * gw - regen.subarray(0, gh * gw).reduce((a, v) => a + v, 0);
+  assert.deepEqual(r.images[0]!.metadata.keep_unchanged, { cells_kept: cellsKept, cells: gh * gw });
+  assert.deepEqual(r.images[1]!.metadata.keep_unchanged, { cells_kept: 0, cells: gh * gw });
+  // Off: the same codes; the item that kept nothing is unchanged, the other one no longer copies the input.
+  const off = await engine.edit({ ...editCommon(c), keepUnchanged: false, image, draws });
+  assert.deepEqual(off.intermediates!.codes, c.codes);
+  assert.deepEqual(off.images[1]!.image.data, r.images[1]!.image.data);
+  assert.ok(!sameAsInput(off.images[0]!.image.data, kept0));
+  assert.equal(off.images[0]!.metadata.keep_unchanged, undefined);
+  await assert.rejects(engine.edit({ ...editCommon(c), keepUnchanged: 'yes' as unknown as boolean, image }), /keepUnchanged must be true or false/);
+  assert.equal(engine.liveTensors, 0);
+});
+
+test("a bundle's sampling.edit_keep_unchanged is the edits' default; variations never keep", { skip }, async () => {
+  const { c, t: ref } = load('edit-keep');
+  const tmp = tempBundle();
+  const file = path.join(tmp.dir, 'bundle.json');
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { sampling: { edit_keep_unchanged?: boolean } };
+  j.sampling.edit_keep_unchanged = true;
+  writeFileSync(file, JSON.stringify(j, null, 1));
+  const engine = await loadBundle(tmp.dir, { executionProvider: 'cpu', threads: 1 });
+  try {
+    const { width, height } = engine.manifest.image;
+    const image = await planarPng(ref.get('reference_image')!.data as Uint8Array, width, height);
+    const { keepUnchanged: _, ...rest } = editCommon(c);
+    const byDefault = await engine.edit({ ...rest, image });
+    assert.deepEqual(byDefault.intermediates!.codes, c.codes);
+    assert.ok(byDefault.images[0]!.metadata.keep_unchanged, 'the default keeps');
+    const varied = await engine.variations({ ...rest, image, strength: 0.5 });
+    assert.equal(varied.images[0]!.metadata.keep_unchanged, undefined);
+  } finally {
+    await engine.dispose();
+    tmp.cleanup();
+  }
 });
 
 test('inpaint with recorded draws matches the reference and keeps unmasked pixels exactly', { skip }, async (t) => {

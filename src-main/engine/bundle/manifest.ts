@@ -89,6 +89,8 @@ export const manifestSchema = z.object({
     cfg_scale: z.number().finite().optional(),
     /** The same for the edit template (its twin keeps the reference codes); absent = 1. */
     edit_cfg_scale: z.number().finite().optional(),
+    /** Edits keep the reference in the cells whose code the AR kept; absent = false. */
+    edit_keep_unchanged: z.boolean().optional(),
   }),
   scheduler: z.object({
     type: z.literal('flow_match_euler'),

@@ -10,7 +10,10 @@ import { flowMatchSigmas, stepperFor } from '../scheduler/flow-match';
 import type { LoraInput } from './lora';
 
 export interface LatentBlend {
-  /** Per latent cell, 1 = regenerate, 0 = keep; [h·w], shared by every channel and batch item. */
+  /**
+   * Per latent cell, 1 = regenerate, 0 = keep; shared by every channel. [h·w] is shared by every batch
+   * item (a drawn mask); [B·h·w] is one per item (an edit keeping the cells its AR kept).
+   */
   mask: Float32Array;
   /** Encoded known image, [B, C, h, w] in the DiT's (scaled) latent space. */
   known: Float32Array;
@@ -59,8 +62,11 @@ export function interpolate(clean: Float32Array, noise: Float32Array, sigma: num
 /** Inpaint blend after a step: m·x + (1 − m)·((1 − σ)·known + σ·noise), in float64 like the reference. */
 export function blendKnown(x: Float32Array, blend: LatentBlend, sigma: number, plane: number): Float32Array {
   const out = new Float32Array(x.length);
+  const items = blend.mask.length / plane; // 1: one mask for the whole batch
+  if (!Number.isInteger(items) || x.length % items !== 0) throw new Error(`blend mask of ${blend.mask.length} values does not fit latents of ${x.length}`);
+  const itemSize = x.length / items;
   for (let i = 0; i < x.length; i++) {
-    const m = blend.mask[i % plane]!;
+    const m = blend.mask[Math.floor(i / itemSize) * plane + (i % plane)]!;
     const target = (1 - sigma) * blend.known[i]! + sigma * blend.noise[i]!;
     out[i] = m * x[i]! + (1 - m) * target;
   }

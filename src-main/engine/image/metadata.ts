@@ -30,6 +30,8 @@ export interface AtelierMetadata {
   loras?: { name: string; weight: number; rank: number }[];
   /** Inpaint: the mask's content hash (of the file, or of the grey pixels when given as data). */
   mask?: { sha256: string };
+  /** Edit that kept the input where its AR kept the code: how many of the code grid's cells it kept. */
+  keep_unchanged?: { cells_kept: number; cells: number };
   /** Outpaint margins in pixels. */
   outpaint?: { left: number; top: number; right: number; bottom: number };
   warnings: string[];

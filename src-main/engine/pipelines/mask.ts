@@ -92,3 +92,26 @@ export function compositeMasked(original: RgbImage, generated: RgbImage, mask: P
   }
   return { width: original.width, height: original.height, data };
 }
+
+/**
+ * Per-cell values of the image-token grid [gh·gw] (row-major) spread onto a height × width grid:
+ * element (y, x) takes cell (⌊y·gh/height⌋, ⌊x·gw/width⌋) — for the latent grid and the pixel grid
+ * alike (modeling/generate.py `cells_to_grid`).
+ */
+export function cellsToGrid(cells: ArrayLike<number>, gh: number, gw: number, height: number, width: number): Uint8Array {
+  if (cells.length !== gh * gw) throw new Error(`${cells.length} cells for a ${gh}×${gw} grid`);
+  const out = new Uint8Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const row = Math.floor((y * gh) / height) * gw;
+    for (let x = 0; x < width; x++) out[y * width + x] = cells[row + Math.floor((x * gw) / width)]!;
+  }
+  return out;
+}
+
+/** 1 where the AR's code differs from the reference's (the DiT repaints the cell), 0 where it kept it. */
+export function regenerateCells(codes: ArrayLike<number>, refCodes: BigInt64Array): Uint8Array {
+  if (codes.length !== refCodes.length) throw new Error(`${codes.length} codes against ${refCodes.length} reference codes`);
+  const out = new Uint8Array(codes.length);
+  for (let i = 0; i < codes.length; i++) out[i] = BigInt(codes[i]!) === refCodes[i] ? 0 : 1;
+  return out;
+}

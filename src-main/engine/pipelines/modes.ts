@@ -45,13 +45,18 @@ export function textToImage(ctx: EngineContext, opts: GenerateOptions): Promise<
 }
 
 export async function edit(ctx: EngineContext, opts: EditOptions): Promise<GenerationResult> {
+  if (opts.keepUnchanged !== undefined && typeof opts.keepUnchanged !== 'boolean') {
+    throw new RangeError(`keepUnchanged must be true or false (got ${String(opts.keepUnchanged)})`);
+  }
   const input = await loadInput(ctx, opts.image, 'input image');
   const pixels = rgbToPlanar(input.model);
+  const keep = opts.keepUnchanged ?? ctx.bundle.manifest.sampling.edit_keep_unchanged ?? false;
   return runPipeline(ctx, opts, {
     mode: 'edit',
     template: 'edit',
     refForAr: pixels,
     refForDit: pixels,
+    keep: keep ? { reference: input.model } : undefined,
     init: partialStrength(opts.strength, pixels),
     parentSha256: input.sha256,
     notices: input.notices,

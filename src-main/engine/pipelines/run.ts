@@ -13,6 +13,7 @@ import { denoise, latentSize } from '../diffusion/denoise';
 import { loraInputs } from '../diffusion/lora';
 import type { LatentBlend } from '../diffusion/denoise';
 import { decodeCodes, decodeLatents, encodeCodes, encodeLatents, latentRgbPreview } from '../diffusion/vae';
+import { cellsToGrid, compositeMasked, regenerateCells } from './mask';
 import { planarToRgb } from '../image/pixels';
 import type { RgbImage } from '../image/pixels';
 import { encodePng, resizeRgb } from '../image/io';
@@ -31,6 +32,11 @@ export interface PipelinePlan {
   refForDit?: Float32Array;
   /** Inpaint: latent mask [h·w] and the model-size known image [1, 3, H, W]. */
   blend?: { mask: Float32Array; known: Float32Array };
+  /**
+   * Edit: keep `reference` (model size, the DiT's reference) in the cells whose code the AR kept —
+   * the inpaint blend and composite with a mask per item that the AR chose.
+   */
+  keep?: { reference: RgbImage };
   /** Variations: re-noise these model-size pixels and run the last `strength` of the schedule. */
   init?: { pixels: Float32Array; strength: number };
   /** Turns the decoded model-size image into the delivered one (resize back, composite). */
@@ -193,6 +199,17 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
     const known = repeat(await encodeLatents(m, sessions, ledger, plan.blend.known, 1), batch);
     blend = { mask: plan.blend.mask, known, noise };
   }
+  // An edit that keeps what its AR kept: per item, the cells whose code equals the reference's.
+  let regenerate: Uint8Array[] | undefined;
+  if (plan.keep) {
+    if (!refCodes || !ref) throw new Error('keeping unchanged cells needs an edit reference');
+    regenerate = ar.codes.map((codes) => regenerateCells(codes, refCodes));
+    const [gh, gw] = m.image_tokens.grid;
+    const plane = m.latent.height * m.latent.width;
+    const mask = new Float32Array(batch * plane);
+    regenerate.forEach((cells, b) => mask.set(cellsToGrid(cells, gh, gw, m.latent.height, m.latent.width), b * plane));
+    blend = { mask, known: ref, noise };
+  }
   let init: { latents: Float32Array; startIndex: number } | undefined;
   if (plan.init) {
     const s = plan.init.strength;
@@ -239,6 +256,14 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
   const images: GeneratedImage[] = [];
   for (let b = 0; b < batch; b++) {
     let img = planarToRgb(pixels, W, H, b);
+    let kept: AtelierMetadata['keep_unchanged'];
+    if (plan.keep && regenerate) {
+      const cells = regenerate[b]!;
+      const [gh, gw] = m.image_tokens.grid;
+      const px = cellsToGrid(cells, gh, gw, H, W);
+      img = compositeMasked(plan.keep.reference, img, { width: W, height: H, pixels: px, masked: 0, notices: [] });
+      kept = { cells_kept: cells.length - cells.reduce((a, v) => a + v, 0), cells: cells.length };
+    }
     if (plan.finish) img = await plan.finish(img, b);
     const metadata: AtelierMetadata = {
       app: 'atelier',
@@ -258,6 +283,7 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
       execution_provider: provider,
       parent: plan.parentSha256 ? { sha256: plan.parentSha256, ...(opts.parentId ? { id: opts.parentId } : {}) } : null,
       ...plan.extraMeta,
+      ...(kept ? { keep_unchanged: kept } : {}),
       ...(opts.loras?.some((l) => l.weight !== 0)
         ? { loras: opts.loras.filter((l) => l.weight !== 0).map((l, i) => ({ name: l.name ?? `lora-${i + 1}`, weight: l.weight, rank: l.weights.rank })) }
         : {}),

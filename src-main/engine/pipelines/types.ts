@@ -59,6 +59,11 @@ export interface EditOptions extends GenerateOptions {
    * spec's edit does; below 1 starts from the input re-noised to that fraction of the schedule).
    */
   strength?: number;
+  /**
+   * Keep the input in the cells whose image code the AR kept (blended back at every DiT step, copied
+   * exactly at the end); default from the bundle (`sampling.edit_keep_unchanged`, else off).
+   */
+  keepUnchanged?: boolean;
 }
 
 export interface InpaintOptions extends GenerateOptions {

@@ -30,6 +30,8 @@ export interface ImageJobParams {
   sampler?: 'euler' | 'heun';
   source?: JobImage;
   strength?: number;
+  /** Edit: keep the source where the AR kept its codes (default: the bundle's). */
+  keepUnchanged?: boolean;
   mask?: JobImage;
   parentId?: string;
   /** LoRA files (resolved by the API: a run's output or a file in <dataDir>/loras/) and their weights. */
@@ -165,7 +167,7 @@ async function edit(params: unknown, ctx: JobContext): Promise<ImageJobResult> {
   const image = resolveJobImage(p.source, 'the source image');
   const engine = await engineFor(p);
   ctx.signal.throwIfAborted();
-  const result = await engine.edit({ ...engineOptions(engine, p, ctx), image, strength: p.strength });
+  const result = await engine.edit({ ...engineOptions(engine, p, ctx), image, strength: p.strength, keepUnchanged: p.keepUnchanged });
   return finish(engine, result, p);
 }
 

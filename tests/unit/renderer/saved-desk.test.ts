@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { currentOf, resultsOf, strokesOf } from '../../../src-renderer/canvas/document';
-import { DEFAULT_DRAFT } from '../../../src-renderer/studio/draft';
+import type { HistoryItem } from '../../../src-shared/contract';
+import { DEFAULT_DRAFT, patchFromHistoryItem } from '../../../src-renderer/studio/draft';
 import { EMPTY_DESK, parseDesk, serialiseDesk } from '../../../src-renderer/studio/saved-desk';
 
 const image = { generationId: 'g1', url: '/files/images/ab/c.png', width: 32, height: 32, label: 'a fox', parentId: null, parentUrl: null };
@@ -29,4 +30,20 @@ test('missing, damaged or foreign text gives the empty desk', () => {
     JSON.stringify({ draft: { ...DEFAULT_DRAFT, steps: 9999 }, current: null, strokes: [], results: [] })]) {
     assert.deepEqual(parseDesk(text), EMPTY_DESK, String(text));
   }
+});
+
+test('a desk saved before "keep untouched areas" existed comes back with it on; an unticked one stays off', () => {
+  const { keepUnchanged: _, ...older } = DEFAULT_DRAFT;
+  const back = parseDesk(JSON.stringify({ draft: { ...older, mode: 'edit' }, current: null, strokes: [], results: [] }));
+  assert.equal(back.fromStorage, true);
+  assert.equal(back.draft.keepUnchanged, true);
+  const off = parseDesk(serialiseDesk({ draft: { ...DEFAULT_DRAFT, keepUnchanged: false }, current: null, strokes: [], results: [] }));
+  assert.equal(off.draft.keepUnchanged, false);
+});
+
+test('reuse parameters takes an edit\'s "keep untouched areas"; items that did not record it leave the box as it is', () => {
+  const item = { prompt: 'make it night', negativePrompt: '', seed: 1, params: { steps: 4, keepUnchanged: false } } as unknown as HistoryItem;
+  assert.equal(patchFromHistoryItem(item).keepUnchanged, false);
+  assert.equal(patchFromHistoryItem({ ...item, params: { steps: 4 } }).keepUnchanged, undefined);
+  assert.equal(patchFromHistoryItem({ ...item, params: { keepUnchanged: 'no' } }).keepUnchanged, undefined);
 });
