@@ -138,13 +138,13 @@ export const PromptPanel = memo(function PromptPanel(props: PromptPanelProps) {
             <input name="strength" type="number" min={0.05} max={1} step={0.05} value={draft.strength} onChange={(e) => onChange({ strength: Math.max(0.05, Math.min(1, Number(e.target.value) || 1)) })} />
           </label>
         )}
-        {draft.mode === 'edit' && (
-          <label className="toggle" title="Where the model keeps the image's tokens, the edit copies the source's pixels exactly">
-            <input name="keepUnchanged" type="checkbox" checked={draft.keepUnchanged} onChange={(e) => onChange({ keepUnchanged: e.target.checked })} />
-            <span>Keep untouched areas</span>
-          </label>
-        )}
       </div>
+      {draft.mode === 'edit' && (
+        <label className="inline keep-toggle" title="Where the model keeps the image's tokens, the edit copies the source's pixels exactly">
+          <input name="keepUnchanged" type="checkbox" checked={draft.keepUnchanged} onChange={(e) => onChange({ keepUnchanged: e.target.checked })} />
+          <span>Keep untouched areas</span>
+        </label>
+      )}
       {draft.mode === 'outpaint' && (
         <fieldset className="outpaint-margins">
           <legend>Outpaint margins (px)</legend>
