@@ -134,6 +134,8 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
         keep = ~edit_mask(pair, assets)
         row = {"instruction": pair.instruction, "kind": pair.kind,
                "psnr_outside_edit": psnr(img, src, keep), "psnr_truth_target": psnr(img, tgt, np.ones(keep.shape, bool))}
+        if "regenerate_cells" in rec:  # edit_keep_unchanged: the share of cells kept from the reference
+            row["cells_kept"] = float(1.0 - rec["regenerate_cells"].mean())
         row["done"] = edit_done(img, pair, assets, ocr)
         row["done_on_truth"] = edit_done(tgt, pair, assets, ocr)
         fid = edit_fidelity(backend, tok, pair.instruction, src, tgt, rec, rec["noise"], params)
@@ -148,6 +150,8 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
              "done": _mean([e["done"] for e in edit_items]),
              "done_by_kind": {k: _mean([e["done"] for e in edit_items if e["kind"] == k]) for k in sorted({e["kind"] for e in edit_items})},
              "done_on_truth": _mean([e["done_on_truth"] for e in edit_items]),
+             "keep_unchanged": bool(params.edit_keep_unchanged),
+             "cells_kept": _mean([e.get("cells_kept") for e in edit_items]),
              # where the kept part is lost (modeling/eval/fidelity.py): the AR's copying, or the DiT
              "diagnostics": {
                  "ar_teacher_forced_unchanged_code_acc": _mean([e["teacher_forced_unchanged"] for e in edit_items]),

@@ -64,7 +64,8 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
     tok = train_text_tokenizer(prepared_folder(), cfg.text.vocab_size)
     export_bundle(model, tok, tmp_path / "bundle", log=lambda m: None)
     report = evaluate(tmp_path / "bundle", tmp_path / "eval", n_single=2, n_count=1, n_sign=1, n_pair=1, n_edits=2,
-                      batch=5, log=lambda m: None, n_novel=1, use_ocr=ocr is not None, ocr_folder=ocr)
+                      batch=5, log=lambda m: None, n_novel=1, use_ocr=ocr is not None, ocr_folder=ocr,
+                      overrides={"edit_keep_unchanged": True})
     saved = json.loads((tmp_path / "eval" / "scores.json").read_text())
     if ocr is not None:  # PaddleOCR reads the true sign; the untrained model's sign is not read
         assert saved["truth_text_detail"]["text_similarity"] == 1.0 and "PaddleOCR" in saved["notes"][0]
@@ -72,6 +73,10 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
     assert saved["n_prompts"] == 5 and len(saved["items"]) == 5 and len(saved["edit_items"]) == 2
     assert saved["truth"]["background"] == 1.0 and saved["truth"]["position"] == 1.0 and saved["truth"]["text"] == 1.0
     assert saved["edits"]["done_on_truth"] == 1.0
+    # edits kept the cells whose code the AR kept: reported per edit and on average
+    assert saved["edits"]["keep_unchanged"] is True and saved["params"]["edit_keep_unchanged"] is True
+    kept = [e["cells_kept"] for e in saved["edit_items"]]
+    assert all(0.0 <= k <= 1.0 for k in kept) and saved["edits"]["cells_kept"] == np.mean(kept)
     assert saved["novel_objects"]["n"] == 1
     diag = saved["edits"]["diagnostics"]
     assert set(diag) == {"ar_teacher_forced_unchanged_code_acc", "ar_teacher_forced_changed_code_acc",
@@ -146,6 +151,12 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
     s["params"] = {"temperature": 1.0, "top_k": 100, "top_p": 0.95, "steps": 20, "shift": 2.0, "cfg_scale": 3.0,
                    "ar_cfg_scale": 2.0, "edit_ar_cfg_scale": 1.0}
     assert "AR guidance 2.0 (edits 1.0; 1 = off); DiT 20 Euler steps, shift 2.0, guidance 3.0." in model_card(meta, s)
+    assert "cells kept" not in model_card(meta, s)
+    s["params"]["edit_keep_unchanged"] = True
+    s["edits"]["cells_kept"] = 0.4375
+    card = model_card(meta, s)
+    assert "guidance 3.0; edits keep the cells whose code the AR kept (`sampling.edit_keep_unchanged`)." in card
+    assert "of edits (cells kept from the reference: 0.44 on average)." in card
 
 
 def test_teacher_forcing_agrees_with_cached_greedy_sampling():

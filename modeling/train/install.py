@@ -68,6 +68,7 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
                  "Text is read by matching rendered sign templates of known words (no OCR model was available).")
     versions = f"\n### Versions (same command and prompts)\n\n{_versions_table(compare, scores)}\n" if compare else ""
     kinds = ", ".join(f"{k} {_fmt(v)}" for k, v in e["done_by_kind"].items())
+    kept = f" (cells kept from the reference: {_fmt(e['cells_kept'])} on average)" if e.get("cells_kept") is not None else ""
     d = e.get("diagnostics")
     fidelity = (f"Where edits lose what they should keep (modeling/eval/fidelity.py): fed the true target codes, the AR "
                 f"predicts an unchanged cell's code (a copy of the reference) {_fmt(d['ar_teacher_forced_unchanged_code_acc'])} "
@@ -81,7 +82,9 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
     p = scores.get("params") or {}
     sampling = (f"Sampling (the bundle's defaults): AR temperature {p['temperature']}, top-k {p['top_k']}, top-p {p['top_p']}, "
                 f"AR guidance {p.get('ar_cfg_scale', 1.0)} (edits {p.get('edit_ar_cfg_scale', 1.0)}; 1 = off); DiT {p['steps']} "
-                f"Euler steps, shift {p['shift']}, guidance {p['cfg_scale']}.\n" if p else "")
+                f"Euler steps, shift {p['shift']}, guidance {p['cfg_scale']}"
+                + ("; edits keep the cells whose code the AR kept (`sampling.edit_keep_unchanged`)" if p.get("edit_keep_unchanged") else "")
+                + ".\n" if p else "")
     return f"""# {meta['name']} ({meta['variant']})
 
 A BLIP3o-NEXT-like text-to-image and edit model at nano scale (64 × 64 px): an AR transformer samples
@@ -106,7 +109,7 @@ default sampling. `truth` is the same scorer on the true images (how far to trus
 
 Overall {_fmt(scores['overall'])} (without text {_fmt(scores['overall_without_text'])}). {text_line}
 Edits: instruction done {_fmt(e['done'])} ({kinds}); PSNR outside the edited region
-{_fmt(e['psnr_outside_edit_mean_db'])} dB on average, ≥ 30 dB in {_fmt(e['psnr_outside_edit_ge_30db'])} of edits.
+{_fmt(e['psnr_outside_edit_mean_db'])} dB on average, ≥ 30 dB in {_fmt(e['psnr_outside_edit_ge_30db'])} of edits{kept}.
 {fidelity}Never-seen objects (reported apart): object {_fmt(n['object'])}, position {_fmt(n['position'])}.
 {versions}
 ![samples](grid.png)
