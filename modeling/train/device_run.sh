@@ -7,10 +7,10 @@
 #            .venv/bin/python -m modeling.rl.ocr prepare      # the OCR model for stage 4 -> <data>/ocr/rec.onnx)
 #   command: ATELIER_COMMIT=<the sha of HEAD here> bash modeling/train/device_run.sh   (no .git travels)
 # RL only, from a committed checkpoint (no stages 1-3; the device has onnxruntime, the OCR runs on its CPU):
-#   RL_FROM=modeling/checkpoints/nano-cpu-arcfg-2026-11-26/model-fp16.safetensors RL_SECONDS=240 bash modeling/train/device_run.sh
+#   RL_FROM=modeling/checkpoints/nano-cpu-seed1-2026-11-26/model-fp16.safetensors RL_SECONDS=240 bash modeling/train/device_run.sh
 # Continue a committed checkpoint on the GPU instead of training from scratch (edit stage: edit and
 # text-to-image steps alternate, over TRAIN_SECONDS; the nano preset's prompt templates are applied):
-#   INIT_FROM=modeling/checkpoints/<the shipped model's checkpoint>/model-fp16.safetensors TRAIN_SECONDS=420 bash modeling/train/device_run.sh
+#   INIT_FROM=modeling/checkpoints/<the shipped model's checkpoint>/model-fp16.safetensors TRAIN_SEED=<a new one> TRAIN_SECONDS=420 bash modeling/train/device_run.sh
 # Smoke test on any machine (forces the CPU, tiny budget and pool):
 #   ATELIER_DEVICE=cpu TRAIN_SECONDS=20 TRAIN_SCENES=1000 TRAIN_EDITS=300 OUT=/tmp/out PYTHON=.venv/bin/python \
 #     bash modeling/train/device_run.sh        (about 10 minutes on this workplace's 2 cores)
@@ -21,7 +21,8 @@
 # it, after the preflight), INIT_FROM (a checkpoint to continue, see above), OUT (where the
 # <= 8 result files go; the device sets it), ATELIER_DEVICE (cpu forces the CPU), ATELIER_DATA (the prepared
 # folder, default modeling/.cache/atelier-data), PYTHON (default python3, the device's; use .venv/bin/python here),
-# AR_CFG_SCALE and EDIT_AR_CFG_SCALE (the exported bundle's default AR guidance, sampling.cfg_scale and
+# TRAIN_SEED (the pool's seed: give a continued run one its checkpoint has not trained on; the checkpoint READMEs
+# say which they used), AR_CFG_SCALE and EDIT_AR_CFG_SCALE (the exported bundle's default AR guidance, sampling.cfg_scale and
 # edit_cfg_scale; default: the checkpoint's config's), EDIT_KEEP_UNCHANGED (1 or 0: sampling.edit_keep_unchanged,
 # the same default).
 set -euo pipefail
@@ -37,6 +38,7 @@ EXTRA=()
 [[ -n "${TRAIN_SCENES:-}" ]] && EXTRA+=(--scenes "$TRAIN_SCENES")
 [[ -n "${TRAIN_EDITS:-}" ]] && EXTRA+=(--edits "$TRAIN_EDITS")
 [[ -n "${TRAIN_MAX_STEPS:-}" ]] && EXTRA+=(--max-steps "$TRAIN_MAX_STEPS")
+[[ -n "${TRAIN_SEED:-}" ]] && EXTRA+=(--seed "$TRAIN_SEED")
 
 if [[ ! -f "$ATELIER_DATA/objects.json" ]]; then
   echo "no prepared data in $ATELIER_DATA: carry modeling/.cache/atelier-data (build it with python -m modeling.data.prepare)" >&2
