@@ -140,7 +140,7 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
     const recorded = opts.draws?.uniforms?.[b];
     return recorded ? new RecordedUniforms(recorded) : new Rng(seed + b, 0);
   });
-  const gw = m.image_tokens.grid[1];
+  const [gh, gw] = m.image_tokens.grid;
   const previewEvery = opts.onPreview ? (opts.previewEveryTokens ?? gw) : 0;
   const tAr = performance.now();
   const ar = await generateCodes(m, sessions, ledger, {
@@ -204,7 +204,6 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
   if (plan.keep) {
     if (!refCodes || !ref) throw new Error('keeping unchanged cells needs an edit reference');
     regenerate = ar.codes.map((codes) => regenerateCells(codes, refCodes));
-    const [gh, gw] = m.image_tokens.grid;
     const plane = m.latent.height * m.latent.width;
     const mask = new Float32Array(batch * plane);
     regenerate.forEach((cells, b) => mask.set(cellsToGrid(cells, gh, gw, m.latent.height, m.latent.width), b * plane));
@@ -259,9 +258,9 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
     let kept: AtelierMetadata['keep_unchanged'];
     if (plan.keep && regenerate) {
       const cells = regenerate[b]!;
-      const [gh, gw] = m.image_tokens.grid;
       const px = cellsToGrid(cells, gh, gw, H, W);
-      img = compositeMasked(plan.keep.reference, img, { width: W, height: H, pixels: px, masked: 0, notices: [] });
+      const masked = px.reduce((a, v) => a + v, 0);
+      img = compositeMasked(plan.keep.reference, img, { width: W, height: H, pixels: px, masked, notices: [] });
       kept = { cells_kept: cells.length - cells.reduce((a, v) => a + v, 0), cells: cells.length };
     }
     if (plan.finish) img = await plan.finish(img, b);
