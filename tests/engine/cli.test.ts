@@ -44,6 +44,7 @@ test('edit and inpaint take input files; info prints what a PNG holds', async ()
   const edited = readMetadata(readFileSync(path.join(tmp, 'e.png'))).atelier!;
   assert.equal(edited.strength, 0.5);
   assert.equal(edited.ar.cfg_scale, 2);
+  assert.equal(edited.width, 40, "an edit comes back at the input's size");
   assert.ok(log.some((l) => /note: input image resized from 40×40 to 32×32/.test(l)));
   assert.equal(edited.keep_unchanged, undefined, "the fixture bundle's default: off");
   log.length = 0;

@@ -175,12 +175,14 @@ test('a signal aborted before the call is honoured before any graph runs', async
   assert.equal(engine.liveTensors, 0);
 });
 
-test('edit: an input of another size is resized with a notice', async () => {
+test("edit: an input of another size is resized with a notice, and the result comes back at the input's size", async () => {
   const engine = await engineP;
   const r = await engine.edit({ prompt: 'make it blue', image: await gradientPng(50, 40), seed: 2 });
   assert.equal(r.notices.length, 1);
   assert.match(r.notices[0]!, /input image resized from 50×40 to 32×32/);
-  assert.equal(r.images[0]!.image.width, 32);
+  assert.deepEqual([r.images[0]!.image.width, r.images[0]!.image.height], [50, 40]);
+  const v = await engine.variations({ image: await gradientPng(50, 40), seed: 2, strength: 0.5 });
+  assert.deepEqual([v.images[0]!.metadata.width, v.images[0]!.metadata.height], [50, 40]);
   await assert.rejects(engine.edit({ prompt: 'x', image: new Uint8Array([1, 2, 3]) }), /cannot read the image data as an image/);
   await assert.rejects(engine.edit({ prompt: 'x', image: '/nonexistent/in.png' }), /cannot read '\/nonexistent\/in.png'/);
   await assert.rejects(engine.edit({ prompt: ' ', image: await gradientPng(32, 32) }), /edit instruction is empty/);

@@ -32,6 +32,13 @@ interface LoadedInput {
   notices: string[];
 }
 
+/** The decoded model-size image back at the input's size (nothing to do when they match). */
+function backToInputSize(input: LoadedInput): ((img: RgbImage) => Promise<RgbImage>) | undefined {
+  const { original, model } = input;
+  if (original.width === model.width && original.height === model.height) return undefined;
+  return (img) => resizeRgb(img, original.width, original.height);
+}
+
 async function loadInput(ctx: EngineContext, input: ImageInput, label: string): Promise<LoadedInput> {
   const bytes = await inputBytes(input);
   const original = await decodeImage(bytes);
@@ -56,8 +63,10 @@ export async function edit(ctx: EngineContext, opts: EditOptions): Promise<Gener
     template: 'edit',
     refForAr: pixels,
     refForDit: pixels,
-    keep: keep ? { reference: input.model } : undefined,
+    keep: keep ? { original: input.original } : undefined,
     init: partialStrength(opts.strength, pixels),
+    // An edit replaces its input on the canvas, so it comes back at the input's size.
+    finish: backToInputSize(input),
     parentSha256: input.sha256,
     notices: input.notices,
     extraMeta: opts.strength !== undefined && opts.strength < 1 ? { strength: opts.strength } : {},
@@ -155,6 +164,7 @@ export async function variations(ctx: EngineContext, opts: VariationOptions): Pr
     refForAr: pixels,
     refForDit: pixels,
     init: { pixels, strength },
+    finish: backToInputSize(input),
     parentSha256: input.sha256,
     notices: input.notices,
     extraMeta: { strength },

@@ -33,13 +33,14 @@ export interface PipelinePlan {
   /** Inpaint: latent mask [h·w] and the model-size known image [1, 3, H, W]. */
   blend?: { mask: Float32Array; known: Float32Array };
   /**
-   * Edit: keep `reference` (model size, the DiT's reference) in the cells whose code the AR kept —
-   * the inpaint blend and composite with a mask per item that the AR chose.
+   * Edit: in the cells whose code the AR kept, blend the DiT's reference latents back after every
+   * step, and copy `original` (the input at its own size, after `finish`) — the inpaint blend and
+   * composite with a mask per item that the AR chose.
    */
-  keep?: { reference: RgbImage };
+  keep?: { original: RgbImage };
   /** Variations: re-noise these model-size pixels and run the last `strength` of the schedule. */
   init?: { pixels: Float32Array; strength: number };
-  /** Turns the decoded model-size image into the delivered one (resize back, composite). */
+  /** Turns the decoded model-size image into the delivered one (resize back, composite); before `keep`'s copy. */
   finish?: (img: RgbImage, item: number) => Promise<RgbImage>;
   allowEmptyPrompt?: boolean;
   parentSha256?: string;
@@ -255,15 +256,18 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
   const images: GeneratedImage[] = [];
   for (let b = 0; b < batch; b++) {
     let img = planarToRgb(pixels, W, H, b);
+    if (plan.finish) img = await plan.finish(img, b);
     let kept: AtelierMetadata['keep_unchanged'];
     if (plan.keep && regenerate) {
+      // At the delivered size: a kept cell is the input's own pixels, not a resampled copy.
+      const { original } = plan.keep;
+      if (img.width !== original.width || img.height !== original.height) throw new Error('keeping cells needs the result at the input\'s size');
       const cells = regenerate[b]!;
-      const px = cellsToGrid(cells, gh, gw, H, W);
+      const px = cellsToGrid(cells, gh, gw, img.height, img.width);
       const masked = px.reduce((a, v) => a + v, 0);
-      img = compositeMasked(plan.keep.reference, img, { width: W, height: H, pixels: px, masked, notices: [] });
+      img = compositeMasked(original, img, { width: img.width, height: img.height, pixels: px, masked, notices: [] });
       kept = { cells_kept: cells.length - cells.reduce((a, v) => a + v, 0), cells: cells.length };
     }
-    if (plan.finish) img = await plan.finish(img, b);
     const metadata: AtelierMetadata = {
       app: 'atelier',
       engine_version: ENGINE_VERSION,
@@ -301,7 +305,7 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
     timings,
     executionProvider: provider,
     intermediates: opts.keepIntermediates
-      ? { promptIds: encoded.ids, codes: ar.codes, cond, noise, latents: dit.latents, pixels }
+      ? { promptIds: encoded.ids, codes: ar.codes, cond, noise, latents: dit.latents, pixels, ...(regenerate ? { regenerateCells: regenerate.map((r) => Array.from(r)) } : {}) }
       : undefined,
   };
 }

@@ -127,5 +127,7 @@ export interface GenerationResult {
     noise: Float32Array;
     latents: Float32Array;
     pixels: Float32Array;
+    /** Edits that keep: per item, 1 for each cell the DiT repainted, 0 where the AR kept the reference's code. */
+    regenerateCells?: number[][];
   };
 }
