@@ -114,6 +114,10 @@ class SamplingConfig:
     # from the reference's latents at every DiT step and copied from the reference's pixels at the end (the
     # inpaint path with a mask the AR chose). The design: "unchanged regions should copy the reference".
     edit_keep_unchanged: bool = False
+    # The AR's temperature for the edit template (None = `temperature`). Apart because an edit copies most
+    # codes: sampled at full temperature the AR strays from codes it would keep (teacher-forced it keeps
+    # 0.93 of them, sampled 0.78), and every stray cell is repainted (measured in the nano checkpoint README).
+    edit_temperature: float | None = None
 
 
 @dataclass
@@ -253,7 +257,7 @@ def nano() -> ModelConfig:
         # AR guidance 2 for text-to-image, none for edits: measured on the shipped model
         # (modeling/checkpoints/nano-cpu-arcfg-2026-11-26/README.md).
         sampling=SamplingConfig(temperature=1.0, top_k=100, top_p=0.95, cfg_scale=2.0, edit_cfg_scale=1.0,
-                                edit_keep_unchanged=True),
+                                edit_keep_unchanged=True, edit_temperature=0.5),
         scheduler=SchedulerConfig(steps=20, shift=2.0, cfg_scale=3.0),
     )
     cfg.validate()

@@ -246,7 +246,9 @@ def bundle_json(model: AtelierModel, tokenizer: Tokenizer, license: str, provena
         "sampling": {"temperature": cfg.sampling.temperature, "top_k": cfg.sampling.top_k,
                      "top_p": cfg.sampling.top_p, "cfg_scale": cfg.sampling.cfg_scale,
                      "edit_cfg_scale": cfg.sampling.edit_cfg_scale,
-                     "edit_keep_unchanged": cfg.sampling.edit_keep_unchanged},
+                     "edit_keep_unchanged": cfg.sampling.edit_keep_unchanged,
+                     **({"edit_temperature": cfg.sampling.edit_temperature}
+                        if cfg.sampling.edit_temperature is not None else {})},
         "scheduler": {"type": cfg.scheduler.type, "steps": cfg.scheduler.steps, "shift": cfg.scheduler.shift,
                       "cfg_scale": cfg.scheduler.cfg_scale, "timestep_scale": cfg.dit.timestep_scale},
         "latent": {"channels": c, "height": h, "width": w, "scaling_factor": cfg.vae.scaling_factor,

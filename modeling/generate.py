@@ -42,12 +42,13 @@ class Params:
     ar_cfg_scale: float = 1.0  # the AR's (on its logits, against the empty prompt)
     edit_ar_cfg_scale: float = 1.0  # the AR's for the edit template
     edit_keep_unchanged: bool = False  # edits: cells whose code the AR kept come from the reference
+    edit_temperature: float | None = None  # the AR's temperature for the edit template (None: `temperature`)
 
     @staticmethod
     def defaults(cfg: ModelConfig, **overrides) -> "Params":
         p = Params(cfg.sampling.temperature, cfg.sampling.top_k, cfg.sampling.top_p, cfg.scheduler.steps,
                    cfg.scheduler.shift, cfg.scheduler.cfg_scale, cfg.sampling.cfg_scale,
-                   cfg.sampling.edit_cfg_scale, cfg.sampling.edit_keep_unchanged)
+                   cfg.sampling.edit_cfg_scale, cfg.sampling.edit_keep_unchanged, cfg.sampling.edit_temperature)
         for k, v in overrides.items():
             if v is not None:
                 setattr(p, k, v)
@@ -210,8 +211,9 @@ def _generate(backend, tokenizer, cfg, prompts, draws, params, ref=None, inpaint
     from .text_tokenizer import special_token_ids
 
     pad = special_token_ids(tokenizer)["pad"]
-    if ref is not None:  # the edit template has its own AR guidance
-        params = replace(params, ar_cfg_scale=params.edit_ar_cfg_scale)
+    if ref is not None:  # the edit template has its own AR guidance and temperature
+        params = replace(params, ar_cfg_scale=params.edit_ar_cfg_scale,
+                         temperature=params.temperature if params.edit_temperature is None else params.edit_temperature)
     guided = params.ar_cfg_scale != 1.0
     seqs, uncond, truncated = [], [], []
     for b, p in enumerate(prompts):
@@ -312,6 +314,7 @@ def main(argv=None):
                     help="--edit: cells whose code the AR kept come from the reference (default: the bundle's)")
     ap.add_argument("--shift", type=float)
     ap.add_argument("--temperature", type=float)
+    ap.add_argument("--edit-temperature", type=float, dest="edit_temperature", help="the same for --edit (default: the bundle's)")
     ap.add_argument("--top-k", type=int, dest="top_k")
     ap.add_argument("--top-p", type=float, dest="top_p")
     ap.add_argument("--draws", help="record JSON (+ .safetensors next to it) whose uniforms/noise to replay")
@@ -336,7 +339,7 @@ def main(argv=None):
     params = Params.defaults(cfg, steps=args.steps, cfg_scale=args.cfg_scale, shift=args.shift,
                              temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                              ar_cfg_scale=args.ar_cfg_scale, edit_ar_cfg_scale=args.edit_ar_cfg_scale,
-                             edit_keep_unchanged=args.edit_keep_unchanged)
+                             edit_keep_unchanged=args.edit_keep_unchanged, edit_temperature=args.edit_temperature)
     if args.draws:
         from .make_fixtures import read_record
 

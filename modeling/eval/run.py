@@ -200,13 +200,13 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-ocr", action="store_true", help="read sign text with the template reader instead of PaddleOCR")
     for name, typ in (("temperature", float), ("top-k", int), ("top-p", float), ("steps", int), ("shift", float), ("cfg-scale", float),
-                      ("ar-cfg-scale", float), ("edit-ar-cfg-scale", float)):
+                      ("ar-cfg-scale", float), ("edit-ar-cfg-scale", float), ("edit-temperature", float)):
         ap.add_argument(f"--{name}", type=typ, help="override the bundle's default sampling")
     ap.add_argument("--edit-keep-unchanged", action=argparse.BooleanOptionalAction,
                     help="override the bundle's default: edits keep the reference where the AR kept its code")
     args = ap.parse_args(argv)
     overrides = {k: getattr(args, k) for k in ("temperature", "top_k", "top_p", "steps", "shift", "cfg_scale", "ar_cfg_scale",
-                                               "edit_ar_cfg_scale", "edit_keep_unchanged")}
+                                               "edit_ar_cfg_scale", "edit_keep_unchanged", "edit_temperature")}
     r = evaluate(args.bundle, args.out, args.single, args.count, args.sign, args.pair, args.edits, args.seed, args.batch, args.threads,
                  n_novel=args.novel, overrides=overrides, use_ocr=not args.no_ocr)
     print(json.dumps({k: r[k] for k in ("categories", "overall", "overall_without_text", "text_detail", "truth", "edits",

@@ -152,6 +152,7 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
                    "ar_cfg_scale": 2.0, "edit_ar_cfg_scale": 1.0}
     assert "AR guidance 2.0 (edits 1.0; 1 = off); DiT 20 Euler steps, shift 2.0, guidance 3.0." in model_card(meta, s)
     assert "cells kept" not in model_card(meta, s)
+    assert "AR temperature 1.0 (edits 0.5), top-k 100" in model_card(meta, {**s, "params": {**s["params"], "edit_temperature": 0.5}})
     s["params"]["edit_keep_unchanged"] = True
     s["edits"]["cells_kept"] = 0.4375
     card = model_card(meta, s)

@@ -162,12 +162,15 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     from modeling.train.ship import export
     assert model2.cfg.sampling == base.cfg.sampling
     assert (base.cfg.sampling.cfg_scale, base.cfg.sampling.edit_cfg_scale) != (2.5, 1.5)
-    export(cont, tmp_path / "bundle", "test", ar_cfg_scale=2.5, edit_ar_cfg_scale=1.5)
+    export(cont, tmp_path / "b0", "test")  # unset: the checkpoint's config's (the nano preset's)
+    assert json.loads((tmp_path / "b0" / "bundle.json").read_text())["sampling"]["edit_temperature"] == base.cfg.sampling.edit_temperature == 0.5
+    export(cont, tmp_path / "bundle", "test", ar_cfg_scale=2.5, edit_ar_cfg_scale=1.5, edit_temperature=0.25)
     meta = json.loads((tmp_path / "bundle" / "bundle.json").read_text())
+    assert meta["sampling"]["edit_temperature"] == 0.25 == meta["config"]["sampling"]["edit_temperature"]
     assert meta["sampling"]["cfg_scale"] == 2.5 == meta["config"]["sampling"]["cfg_scale"]
     assert meta["sampling"]["edit_cfg_scale"] == 1.5 == meta["config"]["sampling"]["edit_cfg_scale"]
     params = Params.defaults(OnnxBackend(tmp_path / "bundle", threads=1).cfg)
-    assert (params.ar_cfg_scale, params.edit_ar_cfg_scale) == (2.5, 1.5)
+    assert (params.ar_cfg_scale, params.edit_ar_cfg_scale, params.edit_temperature) == (2.5, 1.5, 0.25)
 
 
 def test_pack_brings_back_at_most_8_files_of_15_mb(tmp_path):

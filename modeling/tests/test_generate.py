@@ -95,6 +95,26 @@ def test_edit_keeps_the_reference_where_the_ar_kept_its_code(onnx_backend, token
     assert grid.tolist() == [[1, 1, 1, 2, 2], [1, 1, 1, 2, 2], [3, 3, 3, 4, 4]]
 
 
+def test_edits_sample_at_the_edit_temperature_and_text_to_image_does_not(onnx_backend, tokenizer):
+    from dataclasses import replace
+    meta, t = read_record(REF / "edit.json")
+    params = Params(**meta["params"])
+    assert params.edit_temperature is None and params.temperature == 1.0
+
+    def run_edit(p):
+        return edit(onnx_backend, tokenizer, meta["prompt"], t["reference_image"], Draws.recorded(meta["uniforms"], t["noise"]), p)
+    # edit_temperature set: the edit samples exactly as with that temperature, whatever `temperature` says.
+    by_edit_t = run_edit(replace(params, edit_temperature=0.0))
+    by_t = run_edit(replace(params, temperature=0.0))
+    assert np.array_equal(by_edit_t["codes"], by_t["codes"])
+    assert not np.array_equal(by_edit_t["codes"], np.asarray(meta["codes"]))  # and it is not the fixture's temperature
+    # Text-to-image ignores it.
+    t2i, tt = read_record(REF / "t2i.json")
+    p2 = replace(Params(**t2i["params"]), edit_temperature=0.0)
+    rec = text_to_image(onnx_backend, tokenizer, [t2i["prompt"]] * t2i["batch"], Draws.recorded(t2i["uniforms"], tt["noise"]), p2)
+    assert rec["codes"].tolist() == t2i["codes"]
+
+
 def test_seeded_and_recorded_draws_agree(fixture_model, tokenizer):
     model, _ = fixture_model
     backend = TorchBackend(model)

@@ -24,7 +24,7 @@
 # TRAIN_SEED (the pool's seed: give a continued run one its checkpoint has not trained on; the checkpoint READMEs
 # say which they used), AR_CFG_SCALE and EDIT_AR_CFG_SCALE (the exported bundle's default AR guidance, sampling.cfg_scale and
 # edit_cfg_scale; default: the checkpoint's config's), EDIT_KEEP_UNCHANGED (1 or 0: sampling.edit_keep_unchanged,
-# the same default).
+# the same default), EDIT_TEMPERATURE (sampling.edit_temperature, the AR's temperature for edits; the same default).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -103,6 +103,7 @@ cp "$WORK/run-train.log" "$WORK/run/train.log"
 SHIP_ARGS=(--run "$WORK/run" --bundle "$WORK/bundle" --out "$OUT" --trained-on "$WHERE, $(date -u +%Y-%m-%dT%H:%MZ), ${TRAIN_SECONDS}s + RL ${RL_SECONDS}s${RL_FROM:+ from $RL_FROM}${INIT_FROM:+ continuing $INIT_FROM}")
 if [[ -n "${AR_CFG_SCALE:-}" ]]; then SHIP_ARGS+=(--ar-cfg-scale "$AR_CFG_SCALE"); fi
 if [[ -n "${EDIT_AR_CFG_SCALE:-}" ]]; then SHIP_ARGS+=(--edit-ar-cfg-scale "$EDIT_AR_CFG_SCALE"); fi
+if [[ -n "${EDIT_TEMPERATURE:-}" ]]; then SHIP_ARGS+=(--edit-temperature "$EDIT_TEMPERATURE"); fi
 case "${EDIT_KEEP_UNCHANGED:-}" in
   1) SHIP_ARGS+=(--edit-keep-unchanged) ;;
   0) SHIP_ARGS+=(--no-edit-keep-unchanged) ;;

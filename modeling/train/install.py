@@ -80,7 +80,9 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
         fidelity += (f"Drawn from the true image's codes (a perfect AR), the single-object prompts show the asked object "
                      f"{_fmt(dt)} of the time (sampled: {_fmt(c['object'])}): the DiT's share of the object score.\n")
     p = scores.get("params") or {}
-    sampling = (f"Sampling (the bundle's defaults): AR temperature {p['temperature']}, top-k {p['top_k']}, top-p {p['top_p']}, "
+    edit_t = p.get("edit_temperature")
+    sampling = (f"Sampling (the bundle's defaults): AR temperature {p['temperature']}"
+                + (f" (edits {edit_t})" if edit_t is not None else "") + f", top-k {p['top_k']}, top-p {p['top_p']}, "
                 f"AR guidance {p.get('ar_cfg_scale', 1.0)} (edits {p.get('edit_ar_cfg_scale', 1.0)}; 1 = off); DiT {p['steps']} "
                 f"Euler steps, shift {p['shift']}, guidance {p['cfg_scale']}"
                 + ("; edits keep the cells whose code the AR kept (`sampling.edit_keep_unchanged`)" if p.get("edit_keep_unchanged") else "")

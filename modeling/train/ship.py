@@ -30,9 +30,11 @@ MAX_TOTAL = 60 * 1000 * 1000
 
 
 def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None = None,
-           edit_ar_cfg_scale: float | None = None, edit_keep_unchanged: bool | None = None) -> dict:
+           edit_ar_cfg_scale: float | None = None, edit_keep_unchanged: bool | None = None,
+           edit_temperature: float | None = None) -> dict:
     """ar_cfg_scale / edit_ar_cfg_scale: the bundle's default AR guidance (sampling.cfg_scale / edit_cfg_scale),
-    edit_keep_unchanged its sampling.edit_keep_unchanged, else the checkpoint's config's. A run continued from an
+    edit_keep_unchanged its sampling.edit_keep_unchanged, edit_temperature its sampling.edit_temperature, else
+    the checkpoint's config's. A run continued from an
     older checkpoint keeps that checkpoint's sampling settings, so these set them."""
     from ..checkpoint import load_checkpoint
     from ..export import export_bundle
@@ -44,6 +46,8 @@ def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None 
         model.cfg.sampling.edit_cfg_scale = float(edit_ar_cfg_scale)
     if edit_keep_unchanged is not None:
         model.cfg.sampling.edit_keep_unchanged = bool(edit_keep_unchanged)
+    if edit_temperature is not None:
+        model.cfg.sampling.edit_temperature = float(edit_temperature)
     summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
     prov = {
         "data": [
@@ -162,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--edit-ar-cfg-scale", type=float, help="the same for edits (sampling.edit_cfg_scale)")
     ap.add_argument("--edit-keep-unchanged", action=argparse.BooleanOptionalAction,
                     help="the bundle's sampling.edit_keep_unchanged (edits keep the cells the AR kept)")
+    ap.add_argument("--edit-temperature", type=float, help="the bundle's AR temperature for edits (sampling.edit_temperature)")
     args = ap.parse_args(argv)
     report: dict = {"trained_on": args.trained_on}
     if (args.run / "summary.json").exists():
@@ -169,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_export:
         try:
             report["export"] = export(args.run, args.bundle, args.trained_on, args.ar_cfg_scale,
-                                      args.edit_ar_cfg_scale, args.edit_keep_unchanged)
+                                      args.edit_ar_cfg_scale, args.edit_keep_unchanged, args.edit_temperature)
             print("export:", json.dumps(report["export"]), flush=True)
             report["verify"] = verify(args.run, args.bundle, args.run / "verify.png")
             print("verify:", json.dumps(report["verify"]), flush=True)

@@ -277,6 +277,39 @@ test("a bundle's sampling.edit_keep_unchanged is the edits' default; variations 
   }
 });
 
+test("a bundle's sampling.edit_temperature is the edit template's default temperature, not text-to-image's", { skip }, async () => {
+  const fixture = (await engineP)!;
+  const { c, t: ref } = load('edit');
+  const { c: t2i } = load('t2i');
+  const tmp = tempBundle();
+  const file = path.join(tmp.dir, 'bundle.json');
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { sampling: { temperature: number; edit_temperature?: number } };
+  assert.equal(j.sampling.edit_temperature, undefined, 'the fixture bundle has none');
+  j.sampling.edit_temperature = 0;
+  writeFileSync(file, JSON.stringify(j, null, 1));
+  const engine = await loadBundle(tmp.dir, { executionProvider: 'cpu', threads: 1 });
+  try {
+    const { width, height } = engine.manifest.image;
+    const image = await planarPng(ref.get('reference_image')!.data as Uint8Array, width, height);
+    const { temperature: _, ...rest } = common(c);
+    const byDefault = await engine.edit({ ...rest, image });
+    assert.equal(byDefault.images[0]!.metadata.ar.temperature, 0);
+    const explicit = await fixture.edit({ ...rest, image, temperature: 0 });
+    assert.deepEqual(byDefault.intermediates!.codes, explicit.intermediates!.codes);
+    const fixtureDefault = await fixture.edit({ ...rest, image });
+    assert.notDeepEqual(byDefault.intermediates!.codes, fixtureDefault.intermediates!.codes);
+    // An explicit temperature still wins; text-to-image keeps `temperature`.
+    assert.deepEqual((await engine.edit({ ...rest, image, temperature: j.sampling.temperature })).intermediates!.codes, fixtureDefault.intermediates!.codes);
+    const { temperature: __, ...t2iRest } = common(t2i);
+    const gen = await engine.textToImage({ ...t2iRest, draws: { uniforms: t2i.uniforms, noise: f32(load('t2i').t, 'noise') } });
+    assert.deepEqual(gen.intermediates!.codes, t2i.codes);
+    assert.equal(gen.images[0]!.metadata.ar.temperature, j.sampling.temperature);
+  } finally {
+    await engine.dispose();
+    tmp.cleanup();
+  }
+});
+
 test('inpaint with recorded draws matches the reference and keeps unmasked pixels exactly', { skip }, async (t) => {
   const engine = (await engineP)!;
   const { c, t: ref } = load('inpaint');

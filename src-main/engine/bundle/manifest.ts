@@ -91,6 +91,8 @@ export const manifestSchema = z.object({
     edit_cfg_scale: z.number().finite().optional(),
     /** Edits keep the reference in the cells whose code the AR kept; absent = false. */
     edit_keep_unchanged: z.boolean().optional(),
+    /** The AR's temperature for the edit template; absent = `temperature`. */
+    edit_temperature: z.number().nonnegative().optional(),
   }),
   scheduler: z.object({
     type: z.literal('flow_match_euler'),

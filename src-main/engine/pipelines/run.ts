@@ -109,7 +109,7 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
   const shift = opts.shift ?? m.scheduler.shift;
   const sampler = opts.sampler ?? 'euler';
   const sampling = {
-    temperature: opts.temperature ?? m.sampling.temperature,
+    temperature: opts.temperature ?? (plan.template === 'edit' ? m.sampling.edit_temperature : undefined) ?? m.sampling.temperature,
     topK: opts.topK ?? m.sampling.top_k,
     topP: opts.topP ?? m.sampling.top_p,
     cfgScale: opts.arCfgScale ?? (plan.template === 'edit' ? m.sampling.edit_cfg_scale : m.sampling.cfg_scale) ?? 1,

@@ -32,6 +32,7 @@ export interface GenerateOptions {
   shift?: number;
   sampler?: SamplerName;
   batch?: number;
+  /** AR temperature; default from the bundle (`sampling.temperature`, for the edit template `sampling.edit_temperature` if set). */
   temperature?: number;
   topK?: number;
   topP?: number;
