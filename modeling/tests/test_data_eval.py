@@ -78,6 +78,14 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
     kept = [e["cells_kept"] for e in saved["edit_items"]]
     assert all(0.0 <= k <= 1.0 for k in kept) and saved["edits"]["cells_kept"] == np.mean(kept)
     assert saved["novel_objects"]["n"] == 1
+    # each category's prompt count and standard error, recomputed from the items
+    for c, n in saved["categories_n"].items():
+        vals = [p["scores"][c] for p in saved["items"] if p["scores"].get(c) is not None]
+        assert n == len(vals) and n >= 1
+        se = saved["categories_se"][c]
+        assert se is None if n == 1 else abs(se - np.std(vals, ddof=1) / np.sqrt(n)) < 1e-12
+    done = [e["done"] for e in saved["edit_items"]]
+    assert abs(saved["edits"]["done_se"] - np.std(done, ddof=1) / np.sqrt(2)) < 1e-12
     diag = saved["edits"]["diagnostics"]
     assert set(diag) == {"ar_teacher_forced_unchanged_code_acc", "ar_teacher_forced_changed_code_acc",
                          "sampled_codes_copied_where_unchanged", "psnr_outside_edit_true_codes_db"}
@@ -152,6 +160,13 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
                    "ar_cfg_scale": 2.0, "edit_ar_cfg_scale": 1.0}
     assert "AR guidance 2.0 (edits 1.0; 1 = off); DiT 20 Euler steps, shift 2.0, guidance 3.0." in model_card(meta, s)
     assert "cells kept" not in model_card(meta, s)
+    assert "| object | 0.10 | – | – | 0.98 |" in model_card(meta, s)  # older scores: no standard errors
+    s2 = {**s, "categories_n": {"background": 96, "position": 96, "object": 56, "count": 16, "text": 24},
+          "categories_se": {"background": 0.0, "position": 0.03, "object": 0.04, "count": 0.125, "text": 0.0},
+          "edits": {**s["edits"], "done_se": 0.083, "psnr_outside_edit_ge_30db_se": 0.06}}
+    card = model_card(meta, s2)
+    assert "| object | 0.10 | 0.04 | 56 | 0.98 |" in card and "| count | 0.60 | 0.12 | 16 | 1.00 |" in card
+    assert "instruction done 0.20 ± 0.08 (" in card and "≥ 30 dB in 0.10 ± 0.06 of edits" in card
     assert "AR temperature 1.0 (edits 0.5), top-k 100" in model_card(meta, {**s, "params": {**s["params"], "edit_temperature": 0.5}})
     s["params"]["edit_keep_unchanged"] = True
     s["edits"]["cells_kept"] = 0.4375

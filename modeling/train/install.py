@@ -44,6 +44,11 @@ def _fmt(v) -> str:
     return "–" if v is None else f"{v:.2f}"
 
 
+def pm(se) -> str:
+    """' ± se' when the scores have a standard error (older ones do not)."""
+    return "" if se is None else f" ± {se:.2f}"
+
+
 def _versions_table(compare: list[tuple[str, dict]], scores: dict) -> str:
     """Earlier evaluations (same command, same prompts) next to this one."""
     cats = list(scores["categories"])
@@ -59,7 +64,8 @@ def _versions_table(compare: list[tuple[str, dict]], scores: dict) -> str:
 def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None = None, notes: str = "") -> str:
     prov = meta["provenance"]
     c, e, n, t = scores["categories"], scores["edits"], scores["novel_objects"], scores["truth"]
-    rows = "\n".join(f"| {k} | {_fmt(c[k])} | {_fmt(t[k])} |" for k in c)
+    cn, cse = scores.get("categories_n") or {}, scores.get("categories_se") or {}
+    rows = "\n".join(f"| {k} | {_fmt(c[k])} | {_fmt(cse.get(k))} | {cn.get(k, '–')} | {_fmt(t[k])} |" for k in c)
     td, ttd = scores.get("text_detail") or {}, scores.get("truth_text_detail") or {}
     ocr = any("PaddleOCR" in x for x in scores.get("notes", []))
     text_line = (f"Text is read by PaddleOCR's recogniser (PP-OCR rec through onnxruntime): `text` is the exact match; "
@@ -105,13 +111,16 @@ Trained from scratch by this project on procedural emoji scenes (modeling/data).
 object/colour and object/cell and sign words never seen in training), seed {scores['seed']}, the bundle's
 default sampling. `truth` is the same scorer on the true images (how far to trust the scorer).
 {sampling}
-| category | model | truth |
-|---|---|---|
+| category | model | ± (1 standard error) | prompts | truth |
+|---|---|---|---|---|
 {rows}
 
+One seed's scores move by chance about as much as their standard error: differences between versions
+smaller than about twice it are not measured differences.
+
 Overall {_fmt(scores['overall'])} (without text {_fmt(scores['overall_without_text'])}). {text_line}
-Edits: instruction done {_fmt(e['done'])} ({kinds}); PSNR outside the edited region
-{_fmt(e['psnr_outside_edit_mean_db'])} dB on average, ≥ 30 dB in {_fmt(e['psnr_outside_edit_ge_30db'])} of edits{kept}.
+Edits: instruction done {_fmt(e['done'])}{pm(e.get('done_se'))} ({kinds}); PSNR outside the edited region
+{_fmt(e['psnr_outside_edit_mean_db'])} dB on average, ≥ 30 dB in {_fmt(e['psnr_outside_edit_ge_30db'])}{pm(e.get('psnr_outside_edit_ge_30db_se'))} of edits{kept}.
 {fidelity}Never-seen objects (reported apart): object {_fmt(n['object'])}, position {_fmt(n['position'])}.
 {versions}
 ![samples](grid.png)
