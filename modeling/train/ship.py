@@ -34,8 +34,8 @@ def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None 
            edit_temperature: float | None = None) -> dict:
     """ar_cfg_scale / edit_ar_cfg_scale: the bundle's default AR guidance (sampling.cfg_scale / edit_cfg_scale),
     edit_keep_unchanged its sampling.edit_keep_unchanged, edit_temperature its sampling.edit_temperature, else
-    the checkpoint's config's. A run continued from an
-    older checkpoint keeps that checkpoint's sampling settings, so these set them."""
+    the checkpoint's config's. A run continued from an older checkpoint keeps that checkpoint's sampling
+    settings, so these set them."""
     from ..checkpoint import load_checkpoint
     from ..export import export_bundle
     from ..text_tokenizer import spells_capitals
