@@ -48,9 +48,12 @@ def check_type(key: str, type_cell: str, value) -> None:
         for item in value:
             assert set(inner) == set(item), key
     elif type_cell.startswith("{"):
-        inner = re.findall(r"`(\w+)`", type_cell)
+        # `name`? marks an optional key (absent = the default the spec states)
+        required = re.findall(r"`(\w+)`(?!\?)", type_cell)
+        listed = re.findall(r"`(\w+)`", type_cell)
         assert isinstance(value, dict), key
-        assert set(inner) <= set(value), f"{key} lacks {set(inner) - set(value)}"
+        assert set(required) <= set(value), f"{key} lacks {set(required) - set(value)}"
+        assert set(value) <= set(listed), f"{key} has keys the spec does not list: {set(value) - set(listed)}"
     else:
         raise AssertionError(f"test does not understand the type {type_cell!r} of {key}")
 
