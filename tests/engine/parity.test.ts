@@ -57,6 +57,25 @@ function common(c: Case) {
   };
 }
 
+type Engine = Awaited<ReturnType<typeof loadBundle>>;
+
+/** Runs `fn` on a copy of the fixture bundle whose `sampling` defaults are patched (it gets the unpatched ones). */
+async function withSampling(patch: Record<string, unknown>, fn: (engine: Engine, before: Record<string, unknown>) => Promise<void>): Promise<void> {
+  const tmp = tempBundle();
+  const file = path.join(tmp.dir, 'bundle.json');
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { sampling: Record<string, unknown> };
+  const before = { ...j.sampling };
+  Object.assign(j.sampling, patch);
+  writeFileSync(file, JSON.stringify(j, null, 1));
+  const engine = await loadBundle(tmp.dir, { executionProvider: 'cpu', threads: 1 });
+  try {
+    await fn(engine, before);
+  } finally {
+    await engine.dispose();
+    tmp.cleanup();
+  }
+}
+
 /** The edit options of a case: its AR guidance and whether it keeps the cells the AR kept. */
 function editCommon(c: Case) {
   return { ...common(c), keepUnchanged: c.params.edit_keep_unchanged };
@@ -133,14 +152,7 @@ test('AR guidance on an edit (the twin keeps the reference codes) matches the Py
 test("a bundle's sampling.cfg_scale / edit_cfg_scale are the AR guidance defaults; an explicit 1 turns them off", { skip }, async () => {
   const { c } = load('t2i-ar-cfg');
   const { c: ce, t: refEdit } = load('edit-ar-cfg');
-  const tmp = tempBundle();
-  const file = path.join(tmp.dir, 'bundle.json');
-  const j = JSON.parse(readFileSync(file, 'utf8')) as { sampling: { cfg_scale?: number; edit_cfg_scale?: number } };
-  j.sampling.cfg_scale = c.params.ar_cfg_scale;
-  j.sampling.edit_cfg_scale = ce.params.edit_ar_cfg_scale;
-  writeFileSync(file, JSON.stringify(j, null, 1));
-  const engine = await loadBundle(tmp.dir, { executionProvider: 'cpu', threads: 1 });
-  try {
+  await withSampling({ cfg_scale: c.params.ar_cfg_scale, edit_cfg_scale: ce.params.edit_ar_cfg_scale }, async (engine) => {
     const { arCfgScale: _, ...rest } = common(c);
     const byDefault = await engine.textToImage(rest);
     assert.deepEqual(byDefault.intermediates!.codes, c.codes);
@@ -153,10 +165,7 @@ test("a bundle's sampling.cfg_scale / edit_cfg_scale are the AR guidance default
     const edited = await engine.edit({ ...restEdit, image });
     assert.deepEqual(edited.intermediates!.codes, ce.codes, 'the edit template takes edit_cfg_scale');
     assert.equal(edited.images[0]!.metadata.ar.cfg_scale, ce.params.edit_ar_cfg_scale);
-  } finally {
-    await engine.dispose();
-    tmp.cleanup();
-  }
+  });
 });
 
 test('edit with recorded draws matches the PyTorch reference', { skip }, async (t) => {
@@ -256,13 +265,7 @@ test("an edit of a larger image comes back at the input's size; kept cells are t
 
 test("a bundle's sampling.edit_keep_unchanged is the edits' default; variations never keep", { skip }, async () => {
   const { c, t: ref } = load('edit-keep');
-  const tmp = tempBundle();
-  const file = path.join(tmp.dir, 'bundle.json');
-  const j = JSON.parse(readFileSync(file, 'utf8')) as { sampling: { edit_keep_unchanged?: boolean } };
-  j.sampling.edit_keep_unchanged = true;
-  writeFileSync(file, JSON.stringify(j, null, 1));
-  const engine = await loadBundle(tmp.dir, { executionProvider: 'cpu', threads: 1 });
-  try {
+  await withSampling({ edit_keep_unchanged: true }, async (engine) => {
     const { width, height } = engine.manifest.image;
     const image = await planarPng(ref.get('reference_image')!.data as Uint8Array, width, height);
     const { keepUnchanged: _, ...rest } = editCommon(c);
@@ -271,24 +274,16 @@ test("a bundle's sampling.edit_keep_unchanged is the edits' default; variations 
     assert.ok(byDefault.images[0]!.metadata.keep_unchanged, 'the default keeps');
     const varied = await engine.variations({ ...rest, image, strength: 0.5 });
     assert.equal(varied.images[0]!.metadata.keep_unchanged, undefined);
-  } finally {
-    await engine.dispose();
-    tmp.cleanup();
-  }
+  });
 });
 
 test("a bundle's sampling.edit_temperature is the edit template's default temperature, not text-to-image's", { skip }, async () => {
   const fixture = (await engineP)!;
   const { c, t: ref } = load('edit');
   const { c: t2i } = load('t2i');
-  const tmp = tempBundle();
-  const file = path.join(tmp.dir, 'bundle.json');
-  const j = JSON.parse(readFileSync(file, 'utf8')) as { sampling: { temperature: number; edit_temperature?: number } };
-  assert.equal(j.sampling.edit_temperature, undefined, 'the fixture bundle has none');
-  j.sampling.edit_temperature = 0;
-  writeFileSync(file, JSON.stringify(j, null, 1));
-  const engine = await loadBundle(tmp.dir, { executionProvider: 'cpu', threads: 1 });
-  try {
+  await withSampling({ edit_temperature: 0 }, async (engine, before) => {
+    assert.equal(before.edit_temperature, undefined, 'the fixture bundle has none');
+    const temperature = before.temperature as number;
     const { width, height } = engine.manifest.image;
     const image = await planarPng(ref.get('reference_image')!.data as Uint8Array, width, height);
     const { temperature: _, ...rest } = common(c);
@@ -299,15 +294,12 @@ test("a bundle's sampling.edit_temperature is the edit template's default temper
     const fixtureDefault = await fixture.edit({ ...rest, image });
     assert.notDeepEqual(byDefault.intermediates!.codes, fixtureDefault.intermediates!.codes);
     // An explicit temperature still wins; text-to-image keeps `temperature`.
-    assert.deepEqual((await engine.edit({ ...rest, image, temperature: j.sampling.temperature })).intermediates!.codes, fixtureDefault.intermediates!.codes);
+    assert.deepEqual((await engine.edit({ ...rest, image, temperature })).intermediates!.codes, fixtureDefault.intermediates!.codes);
     const { temperature: __, ...t2iRest } = common(t2i);
     const gen = await engine.textToImage({ ...t2iRest, draws: { uniforms: t2i.uniforms, noise: f32(load('t2i').t, 'noise') } });
     assert.deepEqual(gen.intermediates!.codes, t2i.codes);
-    assert.equal(gen.images[0]!.metadata.ar.temperature, j.sampling.temperature);
-  } finally {
-    await engine.dispose();
-    tmp.cleanup();
-  }
+    assert.equal(gen.images[0]!.metadata.ar.temperature, temperature);
+  });
 });
 
 test('inpaint with recorded draws matches the reference and keeps unmasked pixels exactly', { skip }, async (t) => {
