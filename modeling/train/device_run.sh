@@ -21,6 +21,8 @@
 # it, after the preflight), INIT_FROM (a checkpoint to continue, see above), OUT (where the
 # <= 8 result files go; the device sets it), ATELIER_DEVICE (cpu forces the CPU), ATELIER_DATA (the prepared
 # folder, default modeling/.cache/atelier-data), PYTHON (default python3, the device's; use .venv/bin/python here),
+# TRAIN_STAGES (with INIT_FROM: the stages to run, default edit; generator,edit gives text-to-image alone the
+# generator's share first), TRAIN_LR (every stage's peak learning rate; a continued run starts lower than the preset's),
 # TRAIN_SEED (the pool's seed: give a continued run one its checkpoint has not trained on; the checkpoint READMEs
 # say which they used), AR_CFG_SCALE and EDIT_AR_CFG_SCALE (the exported bundle's default AR guidance, sampling.cfg_scale and
 # edit_cfg_scale; default: the checkpoint's config's), EDIT_KEEP_UNCHANGED (1 or 0: sampling.edit_keep_unchanged,
@@ -39,6 +41,7 @@ EXTRA=()
 [[ -n "${TRAIN_EDITS:-}" ]] && EXTRA+=(--edits "$TRAIN_EDITS")
 [[ -n "${TRAIN_MAX_STEPS:-}" ]] && EXTRA+=(--max-steps "$TRAIN_MAX_STEPS")
 [[ -n "${TRAIN_SEED:-}" ]] && EXTRA+=(--seed "$TRAIN_SEED")
+[[ -n "${TRAIN_LR:-}" ]] && EXTRA+=(--lr "$TRAIN_LR")
 
 if [[ ! -f "$ATELIER_DATA/objects.json" ]]; then
   echo "no prepared data in $ATELIER_DATA: carry modeling/.cache/atelier-data (build it with python -m modeling.data.prepare)" >&2
@@ -89,7 +92,7 @@ if [[ -n "${RL_FROM:-}" ]]; then
   "$PYTHON" -m modeling.rl.grpo --checkpoint "$RL_FROM" --out "$WORK/run" --seconds "$RL_SECONDS" "${RL_DEV[@]}" \
     ${TRAIN_MAX_STEPS:+--max-steps "$TRAIN_MAX_STEPS"} 2>&1 | tee "$WORK/run-train.log"
 else
-  [[ -n "${INIT_FROM:-}" ]] && EXTRA+=(--init "$INIT_FROM" --upgrade --stages edit)
+  [[ -n "${INIT_FROM:-}" ]] && EXTRA+=(--init "$INIT_FROM" --upgrade --stages "${TRAIN_STAGES:-edit}")
   "$PYTHON" -m modeling.train.run --preset gpu --out "$WORK/run" --seconds "$TRAIN_SECONDS" --rl-seconds "$RL_SECONDS" \
     ${EXTRA[@]+"${EXTRA[@]}"} 2>&1 | tee "$WORK/run-train.log"
 fi
