@@ -48,3 +48,27 @@ def test_reader_reads_true_signs_and_not_blank_images():
     r = reward(grey, ['a sign that says "OPEN"', 'a sign reading "CAFE"'])
     assert max(r) < 0.5, r
     assert reward(grey[:1], ["a cat"]) == [None]  # no quoted text: no OCR reward
+
+
+@needs_model
+def test_scene_reward_in_worker_processes_matches_in_process():
+    """The device's path (composition scoring in spawned workers while the OCR reads in this process) gives the
+    rewards of the in-process path, and true renders of sign prompts score high on both parts."""
+    from modeling.data.scene import render
+    from modeling.rl.grpo import SceneReward, ScenePrompts
+    stream = ScenePrompts(seed=5, split="heldout", sign_fraction=0.5)
+    items = stream.take(6)
+    assert any(it.scene.sign is not None for it in items) and any(it.scene.sign is None for it in items)
+    images = np.stack([render(it.scene, stream.assets) for it in items])
+    local = SceneReward(1.0, 1.0, workers=1)
+    spread = SceneReward(1.0, 1.0, workers=2)
+    try:
+        r1, m1 = local(items, None, images)
+        r2, m2 = spread(items, None, images)
+    finally:
+        if spread.pool is not None:
+            spread.pool.shutdown()
+    assert spread.pool is not None
+    np.testing.assert_allclose(r1, r2)
+    assert m1 == m2
+    assert m1["ocr"] >= 0.9 and m1["composition"] >= 0.9, m1
