@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Train the nano model on the lent GPU machine, export and check the bundle, bring the results back.
 #
+# The checkout is over what a call carries: first `bash modeling/train/device_slim.sh enter <checkpoint folder>`.
 # Run from the repository root on the device, with the prepared data folder carried:
 #   carry: modeling/.cache/atelier-data      (about 28 MB, built here by:
 #            .venv/bin/python -m modeling.data.prepare --out modeling/.cache/atelier-data
