@@ -460,6 +460,19 @@ def train_rl(model: AtelierModel, tokenizer, cfg: GRPOConfig, out: Path, log: Ca
     return report
 
 
+RL_SUMMARY_KEYS = ("steps", "seconds", "rollouts", "reward_first_steps", "reward_last_steps", "eval_before", "eval_after")
+
+
+def run_summary(checkpoint: Path, report: dict) -> dict:
+    """summary.json of an RL run on a committed checkpoint: the summary of the run that made the checkpoint (beside
+    it, when there) with this stage added as "rl", so an export's provenance names both (modeling/train/ship.py)."""
+    beside = checkpoint.parent / "summary.json"
+    summary = json.loads(beside.read_text()) if beside.exists() else {"init": str(checkpoint)}
+    summary["rl"] = {k: report.get(k) for k in RL_SUMMARY_KEYS}
+    summary["rl"]["from"] = str(checkpoint)
+    return summary
+
+
 def main(argv: list[str] | None = None) -> None:
     from ..checkpoint import load_checkpoint, save_checkpoint
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -485,6 +498,7 @@ def main(argv: list[str] | None = None) -> None:
     log = lambda s: print(f"{time.strftime('%H:%M:%S')} {s}", flush=True)
     report = train_rl(model, tokenizer, cfg, args.out, log, args.eval_steps)
     save_checkpoint(args.out / "model.safetensors", model.cpu(), tokenizer)
+    (args.out / "summary.json").write_text(json.dumps(run_summary(args.checkpoint, report), indent=1))
     log(f"[rl] wrote {args.out / 'model.safetensors'}; reward first {report['reward_first_steps']} last {report['reward_last_steps']}")
 
 

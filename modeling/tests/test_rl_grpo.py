@@ -83,3 +83,20 @@ def test_grpo_raises_a_synthetic_reward(fixture_model):
     assert np.mean(rewards[-5:]) > np.mean(rewards[:5])
     # the reference stays the starting model: the KL term is now positive
     assert t.history[-1]["kl"] > 0
+
+
+def test_rl_run_summary_carries_the_checkpoints_run_and_the_rl_stage(tmp_path):
+    """An RL run on a committed checkpoint writes summary.json: the summary of the run that made the checkpoint with
+    the RL stage added, so the exported bundle's provenance names both."""
+    import json
+    from modeling.rl.grpo import RL_SUMMARY_KEYS, run_summary
+    report = {k: i for i, k in enumerate(RL_SUMMARY_KEYS)} | {"config": {"lr": 1e-5}}
+    ckpt = tmp_path / "ckpt" / "model-fp16.safetensors"
+    ckpt.parent.mkdir()
+    alone = run_summary(ckpt, report)  # no summary beside the checkpoint
+    assert alone["init"] == str(ckpt) and alone["rl"]["from"] == str(ckpt)
+    assert set(alone["rl"]) == set(RL_SUMMARY_KEYS) | {"from"}
+    (ckpt.parent / "summary.json").write_text(json.dumps({"preset": "gpu", "init": "older", "stages": {"edit": {}}}))
+    s = run_summary(ckpt, report)
+    assert (s["preset"], s["init"], s["stages"]) == ("gpu", "older", {"edit": {}})
+    assert s["rl"]["steps"] == report["steps"] and "config" not in s["rl"]

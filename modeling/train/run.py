@@ -202,8 +202,8 @@ class Run:
                    "last_losses": {n: next((h for h in reversed(self.ctx.history) if h["stage"] == n), None) for n in S.STAGES},
                    "latent": {"shift_factor": self.model.cfg.vae.shift_factor, "scaling_factor": self.model.cfg.vae.scaling_factor}}
         if self.rl_report is not None:
-            summary["rl"] = {k: self.rl_report[k] for k in ("steps", "seconds", "rollouts", "reward_first_steps",
-                                                            "reward_last_steps", "eval_before", "eval_after")}
+            from ..rl.grpo import RL_SUMMARY_KEYS
+            summary["rl"] = {k: self.rl_report[k] for k in RL_SUMMARY_KEYS}
         (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
         return summary
 
