@@ -88,7 +88,13 @@ if [[ "${PREFLIGHT:-1}" == "1" ]]; then
 fi
 
 # 1. train (stages 1-3 within TRAIN_SECONDS, then stage 4 within RL_SECONDS; tokenizer, data pool, encoding and
-#    the RL before/after evaluation come on top) -- or, with RL_FROM, stage 4 alone on that checkpoint
+#    the RL before/after evaluation come on top) -- or, with RL_FROM, stage 4 alone on that checkpoint.
+#    nvidia-smi samples the GPU's utilisation and memory every 5 s meanwhile (is the small model leaving it idle?).
+SAMPLER=""
+if [[ "${ATELIER_DEVICE:-}" != "cpu" ]] && command -v nvidia-smi >/dev/null 2>&1; then
+  nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits -l 5 > "$WORK/gpu-util.csv" 2>/dev/null &
+  SAMPLER=$!
+fi
 set +e
 if [[ -n "${RL_FROM:-}" ]]; then
   TRAIN_SECONDS=0
@@ -101,6 +107,11 @@ else
     ${EXTRA[@]+"${EXTRA[@]}"} 2>&1 | tee "$WORK/run-train.log"
 fi
 TRAIN_RC=${PIPESTATUS[0]}
+if [[ -n "$SAMPLER" ]]; then
+  kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null
+  awk -F', *' 'NF >= 2 { n++; u += $1; if ($2 > m) m = $2 } END { if (n) printf "GPU during training: %d samples, mean utilisation %.0f %%, most memory %d MiB\n", n, u / n, m }' \
+    "$WORK/gpu-util.csv" || true
+fi
 set -e
 echo "training exit code $TRAIN_RC after $(( $(date +%s) - T0 ))s"
 mkdir -p "$WORK/run"
