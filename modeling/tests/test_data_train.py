@@ -194,3 +194,30 @@ def test_pack_brings_back_at_most_8_files_of_15_mb(tmp_path):
         assert tar.extractfile("bundle/dit.onnx").read() == (bundle / "dit.onnx").read_bytes()
     assert {"run/summary.json", "run/grid.png", "bundle/bundle.json"} <= set(names)
     assert json.loads((out / "report.json").read_text())["note"] == "test"
+
+
+def test_choose_batch_takes_the_fastest_only_for_a_clear_gain():
+    from modeling.train.stages import choose_batch
+    assert choose_batch({256: 3000.0, 512: 5000.0, 1024: 5500.0}, 256) == 1024
+    assert choose_batch({256: 3000.0, 512: 3600.0}, 256) == 256  # 20 % more rows/s: not worth a new recipe
+    assert choose_batch({256: 3000.0, 128: 2000.0}, 256) == 256
+
+
+def test_batch_probe_times_each_size_and_auto_batch_trains_at_its_choice(tmp_path, monkeypatch):
+    from modeling.train import run as R
+    from modeling.train.stages import choose_batch
+    monkeypatch.setenv("ATELIER_DATA", str(prepared_folder()))
+    torch.set_num_threads(2)
+    out = tmp_path / "run"
+    R.main(["--preset", "cpu", "--out", str(out), "--seconds", "600", "--max-steps", "1", "--scenes", "64",
+            "--edits", "32", "--data", str(prepared_folder()), "--grid-steps", "1", "--batch", "4",
+            "--probe-batches", "2,8", "--auto-batch"])
+    summary = json.loads((out / "summary.json").read_text())
+    probe = summary["batch_probe"]
+    rates = {int(b): r for b, r in probe["rows_per_s"].items()}
+    assert set(rates) == {2, 4, 8} and all(r > 0 for r in rates.values())  # the stage's own batch is timed too
+    assert probe["base"] == 4 and probe["chosen"] == choose_batch(rates, 4)
+    assert summary["stages"]["generator"]["batch"] == probe["chosen"]
+    assert summary["stages"]["edit"]["batch"] == probe["chosen"]  # --batch 4 set both; scaled alike
+    with pytest.raises(SystemExit, match="needs --probe-batches"):
+        R.main(["--preset", "cpu", "--out", str(tmp_path / "x"), "--auto-batch"])

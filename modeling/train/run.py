@@ -41,8 +41,10 @@ def log(msg: str) -> None:
 class Run:
     def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool, grid_steps: int | None = None,
                  rl_seconds: float = 0.0, rl_max_steps: int | None = None, init: Path | None = None,
-                 spell: bool = False, upgrade: bool = False):
+                 spell: bool = False, upgrade: bool = False, probe_batches: list[int] | None = None,
+                 auto_batch: bool = False):
         self.preset, self.out, self.data_folder = preset, out, data_folder
+        self.probe_batches, self.auto_batch, self.batch_probe = probe_batches or [], auto_batch, None
         self.grid_steps = grid_steps
         self.rl_seconds, self.rl_max_steps = rl_seconds, rl_max_steps
         out.mkdir(parents=True, exist_ok=True)
@@ -167,6 +169,24 @@ class Run:
         grid_png(rows, labels, self.out / "grid.png", header)
         log(f"grid written in {time.time() - t:.1f}s")
 
+    def probe(self) -> None:
+        """Time the generator step at each --probe-batches size; with --auto-batch take the fastest in rows/s for
+        stages 2-3 (edit batch scaled alike, peak lr by the square root of the factor, as for Adam)."""
+        gen = self.preset.stages["generator"]
+        sizes = sorted(set(self.probe_batches) | {gen.batch})
+        rates = S.probe_batch_sizes(self.model, self.pool, self.ctx, sizes)
+        chosen = S.choose_batch(rates, gen.batch) if self.auto_batch else gen.batch
+        self.batch_probe = {"rows_per_s": {str(b): round(r, 1) for b, r in rates.items()}, "base": gen.batch,
+                            "chosen": chosen, "auto": self.auto_batch}
+        log("batch probe (rows/s of the generator step): " + ", ".join(f"{b}: {r:.0f}" for b, r in rates.items())
+            + (f"; batch {gen.batch} -> {chosen}" if chosen != gen.batch else f"; batch stays {gen.batch}"))
+        if chosen != gen.batch:
+            k = chosen / gen.batch
+            for n in ("generator", "edit"):
+                b = self.preset.stages[n]
+                b.batch, b.lr = max(1, round(b.batch * k)), b.lr * k ** 0.5
+                log(f"[{n}] batch {b.batch}, lr {b.lr:.2e}")
+
     # ------------------------------------------------------------ the recipe
     def train(self) -> dict:
         t0 = time.time()
@@ -177,6 +197,8 @@ class Run:
             if name != "autoencoders" and not gen_ready:
                 S.prepare_generator_data(self.model, self.pool, self.builder, self.ctx, refit=self.refit_latent_scale)
                 gen_ready = True
+                if self.probe_batches and not prog.done:
+                    self.probe()
             if prog.done:
                 continue
             params = S.stage_parameters(self.model, name)
@@ -201,6 +223,8 @@ class Run:
                                   "batch": self.preset.stages[n].batch} for n, p in self.progress.items()},
                    "last_losses": {n: next((h for h in reversed(self.ctx.history) if h["stage"] == n), None) for n in S.STAGES},
                    "latent": {"shift_factor": self.model.cfg.vae.shift_factor, "scaling_factor": self.model.cfg.vae.scaling_factor}}
+        if self.batch_probe is not None:
+            summary["batch_probe"] = self.batch_probe
         if self.rl_report is not None:
             from ..rl.grpo import RL_SUMMARY_KEYS
             summary["rl"] = {k: self.rl_report[k] for k in RL_SUMMARY_KEYS}
@@ -247,7 +271,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--grid-steps", type=int, help="diffusion steps of the sample grid (default: the config's)")
     ap.add_argument("--rl-seconds", type=float, default=0.0,
                     help="stage 4, GRPO on the AR after edit post-training, for this many seconds (default 0: skipped)")
+    ap.add_argument("--probe-batches", help="comma-separated batch sizes: before stage 2, time the generator step at "
+                    "each (and the stage's own) and log the rows per second")
+    ap.add_argument("--auto-batch", action="store_true", help="with --probe-batches: train stages 2-3 at the fastest "
+                    "batch in rows/s when it beats the stage's own by 30 %% (lr scaled by the square root)")
     args = ap.parse_args(argv)
+    if args.auto_batch and not args.probe_batches:
+        sys.exit("--auto-batch needs --probe-batches")
+    probe = [int(b) for b in args.probe_batches.split(",")] if args.probe_batches else None
     preset = PRESETS[args.preset]() if args.seconds is None else PRESETS[args.preset](args.seconds)
     forced = os.environ.get("ATELIER_DEVICE")
     if forced:
@@ -281,7 +312,7 @@ def main(argv: list[str] | None = None) -> None:
         for n, b in preset.stages.items():  # the run's seconds are shared among the wanted stages only
             b.share = b.share / total if n in wanted else 0.0
     run = Run(preset, args.out, folder, args.fresh, args.grid_steps, args.rl_seconds, args.max_steps, init=args.init,
-              spell=args.spell_capitals, upgrade=args.upgrade)
+              spell=args.spell_capitals, upgrade=args.upgrade, probe_batches=probe, auto_batch=args.auto_batch)
     summary = run.train()
     log("summary: " + json.dumps(summary["stages"]))
 

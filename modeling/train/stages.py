@@ -16,6 +16,7 @@ Stage 4  rl             GRPO on the AR (OCR + composition rewards, DiT frozen): 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -233,3 +234,50 @@ def make_optimizer(params: list[torch.nn.Parameter], lr: float, device: str) -> 
     no_decay = [p for p in params if p.dim() < 2]
     return torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                              lr=lr, betas=(0.9, 0.98), fused=device == "cuda")
+
+
+# ---------------------------------------------------------------- batch-size probe (GPU runs)
+
+def probe_batch_sizes(model: AtelierModel, pool: Pool, ctx: Context, batches: list[int], seconds: float = 4.0,
+                      warmup: int = 3) -> dict[int, float]:
+    """Rows per second of the generator step (forward, backward, AdamW) at each batch size, timed on a copy of the
+    model so the run's weights and optimizer are untouched. The nano model is small for a GPU: if a step costs
+    about the same time at a larger batch, the run sees more rows per second there."""
+    cuda = ctx.preset.device == "cuda"
+    rates = {}
+    for b in batches:
+        m = copy.deepcopy(model).train()
+        params = stage_parameters(m, "generator")
+        opt = make_optimizer(params, 1e-7, ctx.preset.device)
+        step = generator_step(m, pool, ctx, StageBudget(1.0, b, 1e-7))
+
+        def one(i: int) -> None:
+            total = sum(step(i).values())
+            opt.zero_grad(set_to_none=True)
+            total.backward()
+            opt.step()
+        for i in range(warmup):
+            one(i)
+        if cuda:
+            torch.cuda.synchronize()
+        t, n = time.perf_counter(), 0
+        while True:
+            one(n)
+            n += 1
+            if n % 5 == 0:
+                if cuda:
+                    torch.cuda.synchronize()
+                if time.perf_counter() - t >= seconds:
+                    break
+        rates[b] = n * b / (time.perf_counter() - t)
+        del m, opt, params, step
+    if cuda:
+        torch.cuda.empty_cache()
+    return rates
+
+
+def choose_batch(rates: dict[int, float], base: int, min_gain: float = 1.3) -> int:
+    """The batch with the most rows per second, if it beats `base` by min_gain (a smaller gain is not worth
+    changing the recipe's batch and learning rate for); else base."""
+    best = max(rates, key=lambda b: rates[b])
+    return best if base in rates and rates[best] >= min_gain * rates[base] else base
