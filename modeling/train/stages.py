@@ -255,6 +255,7 @@ def probe_batch_sizes(model: AtelierModel, pool: Pool, ctx: Context, batches: li
             total = sum(step(i).values())
             opt.zero_grad(set_to_none=True)
             total.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)  # as run_stage does
             opt.step()
         for i in range(warmup):
             one(i)
