@@ -21,18 +21,16 @@ export interface SessionPoolOptions {
    * text-to-image 1861 ms with AR on the GPU, 304 ms with AR on the CPU.
    */
   arProvider?: 'cpu' | 'same';
-  /** Intra-op threads of the AR graph on the CPU (default: arThreadCount). */
-  arThreads?: number;
 }
 
-/** Below this hidden size an AR decode step is a chain of operators too small to split across threads. */
+/** Up to this hidden size an AR decode step is a chain of operators too small to split across threads. */
 export const SMALL_AR_HIDDEN = 256;
 
 /**
  * Threads for the AR graph on the CPU. A decode step of a small AR runs dozens of tiny operators; with the
  * worker threads sleeping between operators (providers.ts), waking them costs more than splitting saves.
  * Measured 2026-11-27 on the 2-core box, nano AR (hidden 192), guided decode (2 rows): 1.21 ms a step
- * with one thread against 1.56 ms with two; the AR loop of an image 126 → 104 ms. Larger ARs keep `threads`.
+ * with one thread against 1.56 ms with two; in the bench the AR loop went 118 → 95 ms. Larger ARs keep `threads`.
  */
 export function arThreadCount(hiddenSize: number, threads: number | undefined): number | undefined {
   return hiddenSize <= SMALL_AR_HIDDEN ? 1 : threads;
@@ -81,7 +79,7 @@ export class SessionPool {
     const spec = this.manifest.graphs[role];
     if (!spec) throw new Error(`bundle has no graph '${role}'`);
     const file = resolveInBundle(this.dir, spec.file);
-    const threads = role === 'ar' ? (this.opts.arThreads ?? arThreadCount(this.manifest.ar.hidden_size, this.opts.threads)) : this.opts.threads;
+    const threads = role === 'ar' ? arThreadCount(this.manifest.ar.hidden_size, this.opts.threads) : this.opts.threads;
     if (role === 'ar' && this.arOnCpu()) {
       let cpu;
       try {
