@@ -147,6 +147,12 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
     assert "PaddleOCR" in card and "1 − normalised edit distance 0.31" in card
     assert card.index("![samples](grid.png)") < card.index("## Extra") < card.index("## LoRA")
     assert "Where edits lose" not in card  # older scores have no fidelity diagnostics
+    # "What it cannot do" comes from the scores: the text rate, and the edit kinds done in under half the tries
+    assert "the OCR reads a held-out word exactly in 0.00 of the signs" in card
+    assert "- Edits done in under half the tries: keep (" in card
+    good = scores(0.55, 0.31)
+    good["edits"]["done_by_kind"] = {"keep": 1.0, "add": 0.5}
+    assert "Edits done in under half" not in model_card(meta, good)
     s = scores(0.55, 0.31)
     s["edits"]["diagnostics"] = {"ar_teacher_forced_unchanged_code_acc": 0.53, "ar_teacher_forced_changed_code_acc": 0.3,
                                  "sampled_codes_copied_where_unchanged": 0.22, "psnr_outside_edit_true_codes_db": 25.6}

@@ -74,6 +74,9 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
                  "Text is read by matching rendered sign templates of known words (no OCR model was available).")
     versions = f"\n### Versions (same command and prompts)\n\n{_versions_table(compare, scores)}\n" if compare else ""
     kinds = ", ".join(f"{k} {_fmt(v)}" for k, v in e["done_by_kind"].items())
+    weak = [k for k, v in e["done_by_kind"].items() if v is not None and v < 0.5]
+    weak_edits = (f"- Edits done in under half the tries: {', '.join(weak)} (instruction done by kind, above).\n"
+                  if weak else "")
     kept = f" (cells kept from the reference: {_fmt(e['cells_kept'])} on average)" if e.get("cells_kept") is not None else ""
     d = e.get("diagnostics")
     fidelity = (f"Where edits lose what they should keep (modeling/eval/fidelity.py): fed the true target codes, the AR "
@@ -132,8 +135,8 @@ DiT weights file, so the in-app wizard and `--lora` work on it. LoRAs adapt the 
 ## What it cannot do
 - 64 × 64 pixels only; a vocabulary of 172 training emoji on flat or gradient backgrounds, short sign
   words. Objects outside the vocabulary are not drawn (see "never-seen objects").
-- Sign text: held-out words are rarely written legibly (see `text`); {'the GRPO/OCR stage is in this bundle: see above' if prov.get('rl') else 'the OCR/GRPO reinforcement stage of the reference is not in this bundle'}.
-- Scores other than text come from simple pixel statistics (modeling/eval/score.py), text from an OCR model;
+- Sign text: the OCR reads a held-out word exactly in {_fmt(c.get('text'))} of the signs (see `text`); {'the GRPO/OCR stage is in this bundle: see above' if prov.get('rl') else 'the OCR/GRPO reinforcement stage of the reference is not in this bundle'}.
+{weak_edits}- Scores other than text come from simple pixel statistics (modeling/eval/score.py), text from an OCR model;
   they measure this synthetic domain only.
 """
 
