@@ -24,10 +24,9 @@
 # folder, default modeling/.cache/atelier-data), PYTHON (default python3, the device's; use .venv/bin/python here),
 # TRAIN_STAGES (with INIT_FROM: the stages to run, default edit; generator,edit gives text-to-image alone the
 # generator's share first), TRAIN_LR (every stage's peak learning rate; a continued run starts lower than the preset's),
-# TRAIN_BATCH (every stage's batch; the preset's 256 ran 12 steps/s on the H100 in session 7, and whether a larger batch
-# trains the small nano model faster per second there is not measured yet; `auto` times the generator step at
-# PROBE_BATCHES, default 512,1024,2048, and the preset's 256 for 4 s each before stage 2 and trains at the batch with the
-# most rows/s if it gains 30 %, lr scaled by the square root),
+# TRAIN_BATCH (every stage's batch; `auto` times the generator step at PROBE_BATCHES, default 512,1024,2048, and the
+# preset's 256 for 4 s each before stage 2 and trains at the batch with the most rows/s if it gains 30 %, lr scaled by
+# the square root; on the H200 in session 8: 256 3,136 rows/s, 512 6,272, 1024 8,131, so it chose 1024),
 # TRAIN_SEED (the pool's seed: give a continued run one its checkpoint has not trained on; the checkpoint READMEs
 # say which they used), AR_CFG_SCALE and EDIT_AR_CFG_SCALE (the exported bundle's default AR guidance, sampling.cfg_scale and
 # edit_cfg_scale; default: the checkpoint's config's), EDIT_KEEP_UNCHANGED (1 or 0: sampling.edit_keep_unchanged,
