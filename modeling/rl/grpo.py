@@ -473,8 +473,8 @@ def run_summary(checkpoint: Path, report: dict) -> dict:
     return summary
 
 
-def main(argv: list[str] | None = None) -> None:
-    from ..checkpoint import load_checkpoint, save_checkpoint
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, GRPOConfig]:
+    """The command line and the config it gives: the preset's, with any flag given put over it."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
@@ -486,12 +486,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--prompts-per-step", type=int)
     ap.add_argument("--ocr-weight", type=float)
     ap.add_argument("--composition-weight", type=float)
+    ap.add_argument("--beta-kl", type=float, help="weight of the KL to the starting AR (default: the reference's 0.001)")
     ap.add_argument("--eval-steps", type=int, help="diffusion steps of the before/after evaluation (default: the config's)")
     args = ap.parse_args(argv)
     cfg = preset(args.preset, args.seconds)
-    for k in ("max_steps", "lr", "group_size", "prompts_per_step", "ocr_weight", "composition_weight"):
+    for k in ("max_steps", "lr", "group_size", "prompts_per_step", "ocr_weight", "composition_weight", "beta_kl"):
         if getattr(args, k) is not None:
             setattr(cfg, k, getattr(args, k))
+    return args, cfg
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ..checkpoint import load_checkpoint, save_checkpoint
+    args, cfg = parse_args(argv)
     torch.manual_seed(cfg.seed)
     model, tokenizer = load_checkpoint(args.checkpoint)
     model = model.float()
