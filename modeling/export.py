@@ -32,7 +32,7 @@ from tokenizers import Tokenizer
 from .bundle import sha256_file
 from .config import ModelConfig, load_config
 from .model import AtelierModel, init_fixture_weights_
-from .text_tokenizer import FIXTURE_CAPTIONS, check_tokenizer, special_token_ids, train_tokenizer
+from .text_tokenizer import FIXTURE_CAPTIONS, check_tokenizer, special_token_ids, spells_capitals, train_tokenizer
 from .vae import VAEDecoderGraph, VAEEncoderGraph
 from .image_tokenizer import ImageTokenizerDecoderGraph, ImageTokenizerEncoderGraph
 
@@ -234,7 +234,9 @@ def bundle_json(model: AtelierModel, tokenizer: Tokenizer, license: str, provena
         "config": cfg.to_dict(),
         "image": {"width": cfg.image_size, "height": cfg.image_size, "channels": 3},
         "tokenizer": {"file": "tokenizer.json", "max_prompt_tokens": cfg.text.max_prompt_tokens,
-                      "templates": {"generate": cfg.text.template_generate, "edit": cfg.text.template_edit}},
+                      "templates": {"generate": cfg.text.template_generate, "edit": cfg.text.template_edit},
+                      # a tokenizer that spells capitals was trained on captions that quote sign words
+                      "quote_sign_words": spells_capitals(tokenizer)},
         "special_tokens": special_token_ids(tokenizer),
         "vocab": {"text_size": cfg.text.vocab_size, "image_code_offset": cfg.image_code_offset,
                   "image_codebook_size": cfg.codebook_size, "total": cfg.vocab_total},

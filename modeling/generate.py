@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import ModelConfig
-from .prompting import build_prompt_ids
+from .prompting import build_prompt_ids, quote_sign_words
 from .sampling import Rng, latent_noise, sample_token
 from .scheduler import cfg_combine, euler_step, sigmas
 
@@ -208,17 +208,18 @@ def regenerate_cells(codes: np.ndarray, ref_codes: np.ndarray) -> np.ndarray:
 
 
 def _generate(backend, tokenizer, cfg, prompts, draws, params, ref=None, inpaint=None) -> dict:
-    from .text_tokenizer import special_token_ids
+    from .text_tokenizer import special_token_ids, spells_capitals
 
     pad = special_token_ids(tokenizer)["pad"]
     if ref is not None:  # the edit template has its own AR guidance and temperature
         params = replace(params, ar_cfg_scale=params.edit_ar_cfg_scale,
                          temperature=params.temperature if params.edit_temperature is None else params.edit_temperature)
     guided = params.ar_cfg_scale != 1.0
+    quote = spells_capitals(tokenizer)  # what a bundle records as tokenizer.quote_sign_words (modeling/prompting.py)
     seqs, uncond, truncated = [], [], []
     for b, p in enumerate(prompts):
         ref_codes = None if ref is None else ref["ref_codes"][b].tolist()
-        ids, t = build_prompt_ids(tokenizer, cfg, p, ref_codes)
+        ids, t = build_prompt_ids(tokenizer, cfg, quote_sign_words(p) if quote else p, ref_codes)
         seqs.append(ids)
         if guided:  # the twin: the same template with an empty prompt (an edit's keeps the reference codes)
             uncond.append(build_prompt_ids(tokenizer, cfg, "", ref_codes)[0])

@@ -17,6 +17,22 @@ from .text_tokenizer import encode_plain
 
 PLACEHOLDER = re.compile(r"\{(prompt|ref)\}")
 
+# Sign text as the nano model was trained to read it: its captions always write a sign's word in capitals
+# inside double quotes, so a bare `a sign that says OPEN` is a phrasing it never saw. Generation quotes bare
+# (or single-quoted) capital words when the tokenizer spells capitals (the bundle's tokenizer.quote_sign_words);
+# src-main/engine/tokenizer/sign-words.ts is the same rule, tests/fixtures/sign-word-quoting.json its cases.
+# [^\W_] is a letter or digit (JavaScript's [\p{L}\p{N}]).
+_BARE_CAPITALS = re.compile(r"""(?<![^\W_]|['"])[A-Z]{2,}(?: [A-Z]{2,})*(?![^\W_]|['"])""")
+_SINGLE_QUOTED = re.compile(r"(?<![^\W_])'([A-Z]{2,}(?: [A-Z]{2,})*)'(?![^\W_])")
+
+
+def quote_sign_words(prompt: str) -> str:
+    """The prompt with curly double quotes made straight and bare (or single-quoted) capital words double-quoted."""
+    pieces = re.sub("[\u201c\u201d\u201e]", '"', prompt).split('"')
+    # Odd pieces are inside double quotes (an unmatched quote leaves the rest inside) and stay as typed.
+    return '"'.join(p if i % 2 else _BARE_CAPITALS.sub(r'"\g<0>"', _SINGLE_QUOTED.sub(r'"\1"', p))
+                    for i, p in enumerate(pieces))
+
 
 def build_prompt_ids(tokenizer: Tokenizer, cfg: ModelConfig, prompt: str,
                      ref_codes: list[int] | None = None) -> tuple[list[int], bool]:

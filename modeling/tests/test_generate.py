@@ -69,6 +69,19 @@ def test_ar_guidance_changes_the_codes_and_needs_an_unconditional_prompt_per_ite
                      params, pad_id=0, uncond_ids=None)
 
 
+def test_a_spelled_tokenizer_reads_a_bare_sign_word_as_the_quoted_one(onnx_backend, tokenizer):
+    from modeling.text_tokenizer import spell_capitals
+    meta, t = read_record(REF / "t2i.json")
+    params = Params(**meta["params"])
+    run = lambda tok, p: text_to_image(onnx_backend, tok, [p], Draws.recorded(meta["uniforms"][:1], t["noise"][:1]), params)
+    spelled = spell_capitals(tokenizer)
+    bare, quoted = run(spelled, "sign OPEN"), run(spelled, 'sign "OPEN"')
+    assert bare["prompt_ids"].tolist() == quoted["prompt_ids"].tolist()
+    assert bare["codes"].tolist() == quoted["codes"].tolist()
+    # the fixture's own tokenizer does not spell capitals: its prompts are read as typed
+    assert run(tokenizer, "sign OPEN")["prompt_ids"].tolist() != run(tokenizer, 'sign "OPEN"')["prompt_ids"].tolist()
+
+
 def test_edit_keeps_the_reference_where_the_ar_kept_its_code(onnx_backend, tokenizer):
     from dataclasses import replace
 

@@ -31,3 +31,21 @@ def test_committed_fixture_matches(tmp_path):
     assert json.loads((tmp_path / "cases.json").read_text()) == json.loads((committed / "cases.json").read_text())
     tok = Tokenizer.from_file(str(committed / "tokenizer.json"))
     assert [encode_plain(tok, t) if t else [] for t in SPELLED_CASES] == [c["ids"] for c in json.loads((committed / "cases.json").read_text())]
+
+
+def test_sign_words_are_quoted_by_the_shared_cases_and_bundles_say_when():
+    from modeling.config import fixture as fixture_config
+    from modeling.export import bundle_json, random_fixture_model
+    from modeling.prompting import build_prompt_ids, quote_sign_words
+    cases = json.loads((ROOT / "tests" / "fixtures" / "sign-word-quoting.json").read_text())["cases"]
+    assert len(cases) >= 10
+    for c in cases:  # the same cases src-main/engine/tokenizer/sign-words.ts must pass
+        assert quote_sign_words(c["in"]) == c["out"], c["in"]
+        assert quote_sign_words(c["out"]) == c["out"]
+    model, plain = random_fixture_model(fixture_config())
+    spelled = spell_capitals(plain)
+    assert bundle_json(model, plain, "Apache-2.0", {})["tokenizer"]["quote_sign_words"] is False
+    assert bundle_json(model, spelled, "Apache-2.0", {})["tokenizer"]["quote_sign_words"] is True
+    cfg = model.cfg
+    bare, _ = build_prompt_ids(spelled, cfg, quote_sign_words("sign HELLO"))
+    assert bare == build_prompt_ids(spelled, cfg, 'sign "HELLO"')[0] != build_prompt_ids(spelled, cfg, "sign HELLO")[0]

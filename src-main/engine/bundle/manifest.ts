@@ -54,6 +54,8 @@ export const manifestSchema = z.object({
     file: z.string().min(1),
     max_prompt_tokens: positiveInt,
     templates: z.object({ generate: z.string(), edit: z.string() }),
+    /** Bare capital words of a prompt are sign text: quote them as the training captions did (tokenizer/sign-words.ts). */
+    quote_sign_words: z.boolean().optional(),
   }),
   special_tokens: z.object({
     pad: int,

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { BundleManifest } from '../bundle/manifest';
+import { quoteSignWords } from './sign-words';
 
 export interface EncodedPrompt {
   ids: number[];
@@ -41,11 +42,17 @@ export class PromptEncoder {
   /**
    * Fills a template: literal pieces tokenized on their own, the prompt's tokens (truncated to
    * max_prompt_tokens with a warning) and, for `{ref}`, the reference codes as ids (offset + code).
+   * A bundle with `tokenizer.quote_sign_words` first gets bare capital words quoted (with a warning).
    */
   encodeTemplate(kind: 'generate' | 'edit', prompt: string, refCodes?: ArrayLike<number | bigint>): EncodedPrompt {
     const template = this.m.tokenizer.templates[kind];
     const max = this.m.tokenizer.max_prompt_tokens;
     const warnings: string[] = [];
+    if (this.m.tokenizer.quote_sign_words) {
+      const quoted = quoteSignWords(prompt);
+      if (quoted !== prompt) warnings.push(`read as: ${quoted} (this model writes sign text given in double quotes)`);
+      prompt = quoted;
+    }
     let promptIds = this.encodeText(prompt);
     const promptTokens = promptIds.length;
     const truncated = promptTokens > max;
