@@ -105,7 +105,7 @@ def test_rl_run_summary_carries_the_checkpoints_run_and_the_rl_stage(tmp_path):
 def test_command_line_flags_go_over_the_preset():
     from modeling.rl.grpo import parse_args
     _, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--preset", "cpu"])
-    assert (cfg.prompts_per_step, cfg.group_size, cfg.beta_kl) == (2, 8, 0.001)
+    assert (cfg.prompts_per_step, cfg.group_size, cfg.beta_kl, cfg.lr) == (8, 8, 0.02, 5e-6)
     _, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--preset", "cpu", "--seconds", "60",
-                         "--prompts-per-step", "8", "--beta-kl", "0.02", "--lr", "5e-6"])
-    assert (cfg.seconds, cfg.prompts_per_step, cfg.group_size, cfg.beta_kl, cfg.lr) == (60.0, 8, 8, 0.02, 5e-6)
+                         "--prompts-per-step", "2", "--beta-kl", "0.001", "--lr", "1e-5"])
+    assert (cfg.seconds, cfg.prompts_per_step, cfg.group_size, cfg.beta_kl, cfg.lr) == (60.0, 2, 8, 0.001, 1e-5)
