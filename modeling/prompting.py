@@ -20,7 +20,7 @@ PLACEHOLDER = re.compile(r"\{(prompt|ref)\}")
 # Sign text as the nano model was trained to read it: its captions always write a sign's word in capitals
 # inside double quotes, so a bare `a sign that says OPEN` is a phrasing it never saw. Generation quotes bare
 # (or single-quoted) capital words when the tokenizer spells capitals (the bundle's tokenizer.quote_sign_words);
-# src-main/engine/tokenizer/sign-words.ts is the same rule, tests/fixtures/sign-word-quoting.json its cases.
+# src-main/engine/tokenizer/sign-words.ts is the same rule, tests/cases/sign-word-quoting.json its cases.
 # [^\W_] is a letter or digit (JavaScript's [\p{L}\p{N}]).
 _BARE_CAPITALS = re.compile(r"""(?<![^\W_]|['"])[A-Z]{2,}(?: [A-Z]{2,})*(?![^\W_]|['"])""")
 _SINGLE_QUOTED = re.compile(r"(?<![^\W_])'([A-Z]{2,}(?: [A-Z]{2,})*)'(?![^\W_])")

@@ -37,7 +37,7 @@ def test_sign_words_are_quoted_by_the_shared_cases_and_bundles_say_when():
     from modeling.config import fixture as fixture_config
     from modeling.export import bundle_json, random_fixture_model
     from modeling.prompting import build_prompt_ids, quote_sign_words
-    cases = json.loads((ROOT / "tests" / "fixtures" / "sign-word-quoting.json").read_text())["cases"]
+    cases = json.loads((ROOT / "tests" / "cases" / "sign-word-quoting.json").read_text())["cases"]
     assert len(cases) >= 10
     for c in cases:  # the same cases src-main/engine/tokenizer/sign-words.ts must pass
         assert quote_sign_words(c["in"]) == c["out"], c["in"]

@@ -2,7 +2,7 @@
 // capitals inside double quotes (a sign that says "OPEN"), and its tokenizer spells capitals letter by
 // letter; a prompt typed as `a sign that says OPEN` gives the AR a phrasing it never saw, and the sign
 // comes out as noise. Bundles that declare `tokenizer.quote_sign_words` get bare capital words quoted.
-// The same rule is modeling/prompting.py's quote_sign_words; tests/fixtures/sign-word-quoting.json
+// The same rule is modeling/prompting.py's quote_sign_words; tests/cases/sign-word-quoting.json
 // holds the cases both must pass.
 
 /** A letter, digit, apostrophe or double quote next to a capital run means it is not a bare word. */

@@ -8,7 +8,7 @@ import { quoteSignWords } from '../../../src-main/engine/tokenizer/sign-words';
 import { PromptEncoder } from '../../../src-main/engine/tokenizer/index';
 import { parseManifest } from '../../../src-main/engine/bundle/manifest';
 
-const fixture = JSON.parse(readFileSync(new URL('../../fixtures/sign-word-quoting.json', import.meta.url), 'utf8')) as {
+const fixture = JSON.parse(readFileSync(new URL('../../cases/sign-word-quoting.json', import.meta.url), 'utf8')) as {
   cases: { in: string; out: string }[];
 };
 const manifestText = readFileSync(new URL('../../fixtures/bundle-fixture/bundle.json', import.meta.url), 'utf8');
