@@ -491,10 +491,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, GRPOC
     ap.add_argument("--ocr-weight", type=float)
     ap.add_argument("--composition-weight", type=float)
     ap.add_argument("--beta-kl", type=float, help="weight of the KL to the starting AR (default: the reference's 0.001)")
+    ap.add_argument("--seed", type=int, help="seed of the rollout prompts and sampling (a further round on an RL'd model "
+                    "takes a new one, so it meets prompts the last round did not)")
+    ap.add_argument("--sign-fraction", type=float, help="share of rollout prompts with a sign")
     ap.add_argument("--eval-steps", type=int, help="diffusion steps of the before/after evaluation (default: the config's)")
     args = ap.parse_args(argv)
     cfg = preset(args.preset, args.seconds)
-    for k in ("max_steps", "lr", "group_size", "prompts_per_step", "ocr_weight", "composition_weight", "beta_kl"):
+    for k in ("max_steps", "lr", "group_size", "prompts_per_step", "ocr_weight", "composition_weight", "beta_kl",
+              "seed", "sign_fraction"):
         if getattr(args, k) is not None:
             setattr(cfg, k, getattr(args, k))
     return args, cfg

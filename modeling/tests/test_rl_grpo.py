@@ -109,3 +109,6 @@ def test_command_line_flags_go_over_the_preset():
     _, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--preset", "cpu", "--seconds", "60",
                          "--prompts-per-step", "2", "--beta-kl", "0.001", "--lr", "1e-5"])
     assert (cfg.seconds, cfg.prompts_per_step, cfg.group_size, cfg.beta_kl, cfg.lr) == (60.0, 2, 8, 0.001, 1e-5)
+    assert (cfg.seed, cfg.sign_fraction) == (0, 0.5)
+    _, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--seed", "3", "--sign-fraction", "0.6"])
+    assert (cfg.seed, cfg.sign_fraction) == (3, 0.6)
