@@ -22,12 +22,13 @@ class TorchBackend:
 
     def run(self, role: str, **inputs: np.ndarray) -> dict[str, np.ndarray]:
         names = [s["name"] for s in self.io[role]["inputs"]]
-        args = [torch.from_numpy(np.ascontiguousarray(inputs[n])) for n in names]
+        dev = next(self.model.parameters()).device  # numpy in and out; the model may sit on a GPU (RL)
+        args = [torch.from_numpy(np.ascontiguousarray(inputs[n])).to(dev) for n in names]
         with torch.no_grad():
             out = self.modules[role](*args)
         if isinstance(out, torch.Tensor):
             out = (out,)
-        return {s["name"]: o.numpy() for s, o in zip(self.io[role]["outputs"], out)}
+        return {s["name"]: o.cpu().numpy() for s, o in zip(self.io[role]["outputs"], out)}
 
 
 class OnnxBackend:

@@ -207,6 +207,20 @@ def regenerate_cells(codes: np.ndarray, ref_codes: np.ndarray) -> np.ndarray:
     return (np.asarray(codes) != np.asarray(ref_codes)).astype(np.uint8)
 
 
+def keep_unchanged_blend(cfg: ModelConfig, regenerate: np.ndarray, ref_latents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inpaint argument of `diffuse` for edit_keep_unchanged: the AR's choice is the mask, the reference's
+    latents are the known image."""
+    lh, lw = cfg.latent_shape[1:]
+    return cells_to_grid(regenerate, cfg.code_grid, lh, lw).astype(np.float32)[:, None], ref_latents
+
+
+def paste_kept(image: np.ndarray, reference: np.ndarray, regenerate: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """uint8 [B, 3, H, W] with the reference's pixels (uint8 [3, H, W] or [B, 3, H, W]), exactly, in the cells
+    the AR kept."""
+    keep = cells_to_grid(regenerate, grid, *image.shape[2:])[:, None] == 0
+    return np.where(keep, reference if reference.ndim == 4 else reference[None], image).astype(np.uint8)
+
+
 def _generate(backend, tokenizer, cfg, prompts, draws, params, ref=None, inpaint=None) -> dict:
     from .text_tokenizer import special_token_ids, spells_capitals
 
@@ -228,11 +242,8 @@ def _generate(backend, tokenizer, cfg, prompts, draws, params, ref=None, inpaint
     rec["cond"] = backend.run("connector", hidden=rec["hidden"])["cond"]
     ref_latents = ref["ref_latents"] if ref is not None else np.zeros_like(draws.noise)
     if ref is not None and params.edit_keep_unchanged:
-        # The AR's choice is the mask: the inpaint blend with the reference's latents as the known image.
         rec["regenerate_cells"] = regenerate_cells(rec["codes"], ref["ref_codes"])
-        lh, lw = cfg.latent_shape[1:]
-        m = cells_to_grid(rec["regenerate_cells"], cfg.code_grid, lh, lw).astype(np.float32)[:, None]
-        inpaint = (m, ref_latents)
+        inpaint = keep_unchanged_blend(cfg, rec["regenerate_cells"], ref_latents)
     rec["noise"] = draws.noise
     rec.update(diffuse(backend, cfg, rec["cond"], ref_latents, draws.noise, params, inpaint))
     rec.update(decode(backend, cfg, rec["latents_final"]))
@@ -254,9 +265,7 @@ def edit(backend, tokenizer, prompt: str, reference_uint8: np.ndarray, draws: Dr
     rec = _generate(backend, tokenizer, backend.cfg, [prompt] * batch, draws, params, ref=ref)
     rec["reference_image"] = reference_uint8
     if "regenerate_cells" in rec:  # kept cells: the reference's pixels, exactly
-        size = reference_uint8.shape[1:]
-        keep = cells_to_grid(rec["regenerate_cells"], backend.cfg.code_grid, *size)[:, None] == 0
-        rec["image"] = np.where(keep, reference_uint8[None], rec["image"]).astype(np.uint8)
+        rec["image"] = paste_kept(rec["image"], reference_uint8, rec["regenerate_cells"], backend.cfg.code_grid)
     return rec
 
 

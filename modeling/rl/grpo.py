@@ -7,6 +7,10 @@ One step, top to bottom:
  3. render    the frozen connector + DiT + VAE turn the AR hidden states into pixels (Euler, CFG)
  4. reward    OCR reward on sign prompts (modeling/rl/ocr.py) and a composition reward from the evaluation's
               scorer (background, position, object, count; modeling/eval/score.py), weighted
+              (with --edit-fraction, that share of steps are edit steps instead: the prompts are the data
+              engine's edit instructions on a rendered source, the rollout reads the source's codes as the
+              engine does, the render is the engine's edit (reference latents, keep-unchanged blend), and the
+              reward is the evaluation's: the instruction done, and the PSNR outside the edited region)
  5. advantage A = (r - mean(group)) / (std(group) + eps): only differences within a group teach
  6. update    token-level clipped policy gradient  -min(ratio·A, clip(ratio, 1±eps)·A)  on the sampled codes,
               plus beta · KL(policy || reference) with the k3 estimator  exp(q - p) - (q - p) - 1  (p policy,
@@ -59,6 +63,8 @@ class GRPOConfig:
     ocr_weight: float = 1.0
     composition_weight: float = 1.0
     sign_fraction: float = 0.5  # share of prompts with a sign
+    edit_fraction: float = 0.0  # share of steps that are edit steps (edit instructions, EditReward)
+    eval_edits: int = 32  # held-out edit pairs in the before/after evaluation (when edit_fraction > 0)
     diffusion_steps: int | None = None  # None: the model config's scheduler steps
     split: str = "train"  # rollout prompts; the evaluation uses "heldout"
     eval_sign: int = 16
@@ -89,6 +95,10 @@ def preset(name: str, seconds: float | None = None) -> GRPOConfig:
 class PromptItem:
     prompt: str
     scene: object | None = None  # the data engine's Scene the prompt describes (None for synthetic rewards)
+    pair: object | None = None  # edits: the data engine's EditPair (source, target, kind, what changed)
+    source: np.ndarray | None = None  # edits: the rendered source, uint8 [H, W, 3]
+    ref_codes: np.ndarray | None = None  # edits: the source's image codes [N] (the edit template reads them)
+    ref_latents: np.ndarray | None = None  # edits: the source's scaled VAE latents [C, h, w] (the DiT's reference)
 
 
 class ScenePrompts:
@@ -115,6 +125,43 @@ class ScenePrompts:
 
     def take(self, n: int) -> list[PromptItem]:
         return [self._next(bool(self.pick.random() < self.sign_fraction)) for _ in range(n)]
+
+
+class EditPrompts:
+    """An endless, seeded stream of edit pairs of every kind from the data engine, each source rendered and
+    encoded by the model's own image tokenizer and VAE, as the engine encodes a reference."""
+
+    def __init__(self, model: AtelierModel, seed: int, split: str):
+        from ..backends import TorchBackend
+        from ..data.assets import Assets
+        self.assets = Assets()
+        self.names = self.assets.names()
+        self.syn = {o.name: o.synonyms for o in self.assets.objects}
+        self.backend = TorchBackend(model)
+        self.seed, self.split, self.i = seed, split, 0
+
+    def pairs(self, n: int, split: str | None = None, stream: str = "rl-edit", start: int | None = None,
+              seed: int | None = None) -> list:
+        """The next n pairs of the stream, or (start given) n fixed ones, e.g. the eval command's held-out pairs."""
+        from ..data.edits import sample_edit
+        from ..data.scene import scene_rng
+        split, first = split or self.split, self.i if start is None else start
+        seed = self.seed if seed is None else seed
+        if start is None:
+            self.i += n
+        return [sample_edit(scene_rng(seed, split, first + k, stream), self.names, split, synonyms=self.syn)
+                for k in range(n)]
+
+    def items(self, pairs: list) -> list[PromptItem]:
+        from ..data.scene import render as render_scene
+        from ..generate import encode_reference
+        src = np.stack([render_scene(p.source, self.assets) for p in pairs])
+        enc = encode_reference(self.backend, self.backend.cfg, src.transpose(0, 3, 1, 2).copy())
+        return [PromptItem(p.instruction, None, p, src[k], enc["ref_codes"][k], enc["ref_latents"][k])
+                for k, p in enumerate(pairs)]
+
+    def take(self, n: int) -> list[PromptItem]:
+        return self.items(self.pairs(n))
 
 
 # ---------------------------------------------------------------- 2. rollout (the generation's processors)
@@ -156,7 +203,8 @@ def rollout(model: AtelierModel, builder: PromptBuilder, items: list[PromptItem]
     cfg, s = model.cfg, model.cfg.sampling
     t = s.temperature if temperature is None else temperature
     dev = next(model.parameters()).device
-    prefixes = [builder.prefix("generate", builder.prompt_ids(it.prompt)) for it in items]
+    prefixes = [builder.prefix("generate", builder.prompt_ids(it.prompt)) if it.ref_codes is None
+                else builder.prefix("edit", builder.prompt_ids(it.prompt), it.ref_codes) for it in items]
     b = len(prefixes)
     ids, mask, pos = builder.left_padded(prefixes, dev)
     pk, pv = model.ar.empty_cache(b)
@@ -193,6 +241,30 @@ def render(model: AtelierModel, hidden: torch.Tensor, gen: torch.Generator, step
         x = x + float(sig[i + 1] - sig[i]) * v
     img = model.vae.decode(model.vae.unscale(x)).float()
     return ((img.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+@torch.no_grad()
+def render_edits(model: AtelierModel, roll: Rollout, gen: torch.Generator, steps: int | None = None) -> np.ndarray:
+    """uint8 [B, H, W, 3]: the engine's edit (modeling/generate.py) on the rollout's codes: the source's latents
+    condition the DiT, and with the model's edit_keep_unchanged the cells whose code the AR kept are blended to
+    the source while denoising and take its pixels at the end."""
+    from ..backends import TorchBackend
+    from ..generate import Params, decode, diffuse, keep_unchanged_blend, paste_kept, regenerate_cells
+    cfg, items = model.cfg, roll.items
+    backend = TorchBackend(model)
+    params = Params.defaults(cfg, steps=steps)
+    cond = model.connector(roll.hidden).float().cpu().numpy()
+    ref_latents = np.stack([it.ref_latents for it in items]).astype(np.float32)
+    noise = torch.randn((len(items), *cfg.latent_shape), generator=gen, device=gen.device).float().cpu().numpy()
+    inpaint, regenerate = None, None
+    if params.edit_keep_unchanged:
+        regenerate = regenerate_cells(roll.codes.cpu().numpy(), np.stack([it.ref_codes for it in items]))
+        inpaint = keep_unchanged_blend(cfg, regenerate, ref_latents)
+    x = diffuse(backend, cfg, cond, ref_latents, noise, params, inpaint)["latents_final"]
+    image = decode(backend, cfg, x)["image"]
+    if regenerate is not None:
+        image = paste_kept(image, np.stack([it.source for it in items]).transpose(0, 3, 1, 2), regenerate, cfg.code_grid)
+    return image.transpose(0, 2, 3, 1)
 
 
 # ---------------------------------------------------------------- 4. rewards
@@ -274,6 +346,37 @@ class SceneReward:
         return np.asarray(rewards, np.float64), means
 
 
+class EditReward:
+    """The evaluation's edit judgement as a reward: (done + preserved) / 2, where done is 1 if the output shows
+    what the instruction asked (modeling/eval/score.py edit_done; sign text read by the OCR) and preserved
+    ramps from 0 at 20 dB to 1 at 35 dB of PSNR against the source outside the edited region (the goal is
+    ≥ 30 dB there; a ramp, not a step, so a group's rollouts that all miss it still differ)."""
+    needs_pixels = True
+    PSNR_LOW, PSNR_HIGH = 20.0, 35.0
+
+    def __init__(self, ocr=None, assets=None):
+        from ..data.assets import Assets
+        self.assets = assets or Assets()
+        self.ocr = ocr
+
+    def parts(self, items: list[PromptItem], images: np.ndarray) -> list[dict[str, float]]:
+        from ..data.edits import edit_mask
+        from ..eval.score import edit_done, psnr
+        rows = []
+        for it, img in zip(items, images):
+            p = min(psnr(img, it.source, ~edit_mask(it.pair, self.assets)), 60.0)  # identical: inf -> 60 dB
+            done = float(edit_done(img, it.pair, self.assets, self.ocr))
+            rows.append({"done": done, "preserved": float(np.clip((p - self.PSNR_LOW) / (self.PSNR_HIGH - self.PSNR_LOW), 0, 1)),
+                         "psnr_ge_30": float(p >= 30), "success": float(done == 1.0 and p >= 30), "kind": it.pair.kind})
+        return rows
+
+    def __call__(self, items, codes, images):
+        rows = self.parts(items, images)
+        rewards = np.asarray([(r["done"] + r["preserved"]) / 2 for r in rows], np.float64)
+        means = {k: float(np.mean([r[k] for r in rows])) for k in ("done", "preserved", "success")}
+        return rewards, means
+
+
 # ---------------------------------------------------------------- 5. advantages
 
 def group_advantages(rewards: torch.Tensor, group_size: int, eps: float = 1e-4) -> torch.Tensor:
@@ -319,6 +422,8 @@ class GRPO:
     cfg: GRPOConfig
     reward: Reward
     prompts: Callable[[int], list[PromptItem]]
+    edit_prompts: Callable[[int], list[PromptItem]] | None = None  # edit steps (cfg.edit_fraction of them)
+    edit_reward: Reward | None = None
     history: list[dict] = field(default_factory=list)
 
     def __post_init__(self):
@@ -334,6 +439,13 @@ class GRPO:
         self.opt = torch.optim.AdamW(self.params, lr=self.cfg.lr, betas=(0.9, 0.99), weight_decay=0.0)
         self.gen = torch.Generator(device=self.cfg.device).manual_seed(self.cfg.seed)
         self.temperature = m.cfg.sampling.temperature
+        # the engine samples edits at their own temperature (sampling.edit_temperature); so do edit rollouts,
+        # and their log-probs are taken at it
+        et = m.cfg.sampling.edit_temperature
+        self.edit_temperature = self.temperature if et is None else et
+        self.task_rng = np.random.default_rng(self.cfg.seed + 1)
+        if self.cfg.edit_fraction > 0 and (self.edit_prompts is None or self.edit_reward is None):
+            raise ValueError("edit_fraction > 0 needs edit_prompts and edit_reward")
         self.step_index = 0
 
     def autocast(self):
@@ -344,31 +456,39 @@ class GRPO:
     def step(self) -> dict:
         c, m = self.cfg, self.model
         t0 = time.perf_counter()
-        groups = self.prompts(c.prompts_per_step)
+        editing = c.edit_fraction > 0 and bool(self.task_rng.random() < c.edit_fraction)
+        take, reward = (self.edit_prompts, self.edit_reward) if editing else (self.prompts, self.reward)
+        temperature = self.edit_temperature if editing else self.temperature
+        groups = take(c.prompts_per_step)
         items = [it for it in groups for _ in range(c.group_size)]
         m.eval()  # no dropout anywhere: rollout and update see the same network
         with self.autocast():
-            roll = rollout(m, self.builder, items, self.gen, self.temperature)
-            images = render(m, roll.hidden, self.gen, c.diffusion_steps) if self.reward.needs_pixels else None
+            roll = rollout(m, self.builder, items, self.gen, temperature)
+            if not reward.needs_pixels:
+                images = None
+            elif editing:
+                images = render_edits(m, roll, self.gen, c.diffusion_steps)
+            else:
+                images = render(m, roll.hidden, self.gen, c.diffusion_steps)
         t_roll = time.perf_counter()
-        rewards, parts = self.reward(items, roll.codes, images)
+        rewards, parts = reward(items, roll.codes, images)
         r = torch.as_tensor(rewards, dtype=torch.float32, device=roll.codes.device)
         adv = group_advantages(r, c.group_size, c.adv_eps)
         t_reward = time.perf_counter()
         with torch.no_grad(), self.autocast():
-            old = code_logprobs(m.ar, roll, m.cfg, self.temperature)
-            ref = code_logprobs(self.reference, roll, m.cfg, self.temperature)
+            old = code_logprobs(m.ar, roll, m.cfg, temperature)
+            ref = code_logprobs(self.reference, roll, m.cfg, temperature)
         stats = {}
         for _ in range(c.updates_per_batch):
             with self.autocast():
-                logp = code_logprobs(m.ar, roll, m.cfg, self.temperature)
+                logp = code_logprobs(m.ar, roll, m.cfg, temperature)
             loss, stats = grpo_loss(logp, old, ref, adv, c.clip_eps, c.beta_kl)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             gnorm = float(torch.nn.utils.clip_grad_norm_(self.params, c.grad_clip))
             self.opt.step()
         self.step_index += 1
-        row = {"step": self.step_index, "reward": float(rewards.mean()), "reward_std": float(rewards.std()),
+        row = {"step": self.step_index, "task": "edit" if editing else "generate", "reward": float(rewards.mean()), "reward_std": float(rewards.std()),
                **{f"reward_{k}": v for k, v in parts.items()}, **stats, "grad_norm": gnorm,
                "rollout_s": round(t_roll - t0, 2), "reward_s": round(t_reward - t_roll, 2),
                "update_s": round(time.perf_counter() - t_reward, 2)}
@@ -383,7 +503,7 @@ class GRPO:
             row["elapsed"] = round(time.perf_counter() - t0, 1)
             if row["elapsed"] - last >= c.log_every_s or self.step_index == 1:
                 last = row["elapsed"]
-                log(f"[rl] step {row['step']} {row['elapsed']:.0f}/{c.seconds:.0f}s reward {row['reward']:.3f} "
+                log(f"[rl] step {row['step']} {row['elapsed']:.0f}/{c.seconds:.0f}s {row['task']} reward {row['reward']:.3f} "
                     + " ".join(f"{k[7:]} {v:.3f}" for k, v in row.items() if k.startswith("reward_") and k not in ("reward_std", "reward_s"))
                     + f" kl {row['kl']:.2e} pg {row['pg']:+.3f} (rollout {row['rollout_s']}s reward {row['reward_s']}s "
                     f"update {row['update_s']}s)")
@@ -426,6 +546,28 @@ def evaluate(model: AtelierModel, builder: PromptBuilder, reward: SceneReward, n
     return out, images, prompts
 
 
+@torch.no_grad()
+def evaluate_edits(model: AtelierModel, builder: PromptBuilder, stream: EditPrompts, reward: EditReward, n: int,
+                   seed: int = 0, steps: int | None = None, batch: int = 16) -> tuple[dict, np.ndarray, list[PromptItem]]:
+    """One edit per held-out pair (the pairs the eval command draws for this seed), the same draws every call,
+    judged by EditReward's parts; PyTorch, not the bundle. Returns (scores, images [n, H, W, 3], items)."""
+    dev = next(model.parameters()).device
+    gen = torch.Generator(device=dev).manual_seed(seed + 1)
+    et = model.cfg.sampling.edit_temperature
+    temperature = model.cfg.sampling.temperature if et is None else et
+    items = stream.items(stream.pairs(n, split="heldout", stream="eval-edit", start=0, seed=seed))
+    images, rows = [], []
+    for s in range(0, n, batch):
+        chunk = items[s:s + batch]
+        roll = rollout(model, builder, chunk, gen, temperature)
+        images.append(render_edits(model, roll, gen, steps))
+        rows += reward.parts(chunk, images[-1])
+    out = {k: float(np.mean([r[k] for r in rows])) for k in ("done", "psnr_ge_30", "success", "preserved")}
+    out["done_by_kind"] = {k: float(np.mean([r["done"] for r in rows if r["kind"] == k])) for k in sorted({r["kind"] for r in rows})}
+    out["n"] = n
+    return out, np.concatenate(images), items
+
+
 # ---------------------------------------------------------------- CLI
 
 def train_rl(model: AtelierModel, tokenizer, cfg: GRPOConfig, out: Path, log: Callable[[str], None] = print,
@@ -440,13 +582,23 @@ def train_rl(model: AtelierModel, tokenizer, cfg: GRPOConfig, out: Path, log: Ca
     t = time.time()
     before, imgs_before, prompts = evaluate(model, builder, reward, cfg.eval_sign, cfg.eval_other, steps=eval_steps, bf16=cfg.bf16)
     log(f"[rl] eval before ({time.time() - t:.0f}s): {json.dumps(before)}")
-    trainer = GRPO(model, builder, cfg, reward, stream.take)
+    edits, edit_reward, edit_before = None, None, None
+    if cfg.edit_fraction > 0:
+        edits, edit_reward = EditPrompts(model, cfg.seed, cfg.split), EditReward(reward.ocr, reward.assets)
+        t = time.time()
+        edit_before, edit_imgs_before, edit_items = evaluate_edits(model, builder, edits, edit_reward, cfg.eval_edits, steps=eval_steps)
+        log(f"[rl] edit eval before ({time.time() - t:.0f}s): {json.dumps(edit_before)}")
+    trainer = GRPO(model, builder, cfg, reward, stream.take, edits.take if edits else None, edit_reward)
     t = time.time()
     history = trainer.run(log)
     train_s = time.time() - t
     (out / "rl_history.json").write_text(json.dumps(history, indent=0))
     after, imgs_after, _ = evaluate(model, builder, reward, cfg.eval_sign, cfg.eval_other, steps=eval_steps, bf16=cfg.bf16)
     log(f"[rl] eval after: {json.dumps(after)}")
+    edit_after = None
+    if edits is not None:
+        edit_after, edit_imgs_after, _ = evaluate_edits(model, builder, edits, edit_reward, cfg.eval_edits, steps=eval_steps)
+        log(f"[rl] edit eval after: {json.dumps(edit_after)}")
     for p in model.parameters():
         p.requires_grad_(True)
     k = max(1, len(history) // 5)
@@ -455,16 +607,22 @@ def train_rl(model: AtelierModel, tokenizer, cfg: GRPOConfig, out: Path, log: Ca
               "reward_first_steps": float(np.mean([h["reward"] for h in history[:k]])) if history else None,
               "reward_last_steps": float(np.mean([h["reward"] for h in history[-k:]])) if history else None,
               "eval_before": before, "eval_after": after,
+              **({"edit_eval_before": edit_before, "edit_eval_after": edit_after} if edits is not None else {}),
               "eval_note": "held-out prompts, one image each, same seeds before/after, PyTorch; ocr_exact = OCR read "
                            "contains the word; background/position/object/count/text = modeling/eval/score.py"}
     (out / "rl_eval.json").write_text(json.dumps(report, indent=1))
     show = list(range(min(12, len(prompts))))
-    grid_png([[imgs_before[i], imgs_after[i]] for i in show], [prompts[i] for i in show], out / "rl_grid.png",
-             "RL: before | after (same seed)")
+    rows, labels = [[imgs_before[i], imgs_after[i]] for i in show], [prompts[i] for i in show]
+    if edits is not None:
+        shown = range(min(8, len(edit_items)))
+        rows += [[edit_items[i].source, edit_imgs_before[i], edit_imgs_after[i]] for i in shown]
+        labels += [f"EDIT: {edit_items[i].prompt}  [source | before | after]" for i in shown]
+    grid_png(rows, labels, out / "rl_grid.png", "RL: before | after (same seed)")
     return report
 
 
-RL_SUMMARY_KEYS = ("steps", "seconds", "rollouts", "reward_first_steps", "reward_last_steps", "eval_before", "eval_after")
+RL_SUMMARY_KEYS = ("steps", "seconds", "rollouts", "reward_first_steps", "reward_last_steps", "eval_before", "eval_after",
+                   "edit_eval_before", "edit_eval_after")
 
 
 def run_summary(checkpoint: Path, report: dict) -> dict:
@@ -494,11 +652,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, GRPOC
     ap.add_argument("--seed", type=int, help="seed of the rollout prompts and sampling (a further round on an RL'd model "
                     "takes a new one, so it meets prompts the last round did not)")
     ap.add_argument("--sign-fraction", type=float, help="share of rollout prompts with a sign")
+    ap.add_argument("--edit-fraction", type=float, help="share of steps that are edit steps (default 0: none)")
     ap.add_argument("--eval-steps", type=int, help="diffusion steps of the before/after evaluation (default: the config's)")
     args = ap.parse_args(argv)
     cfg = preset(args.preset, args.seconds)
     for k in ("max_steps", "lr", "group_size", "prompts_per_step", "ocr_weight", "composition_weight", "beta_kl",
-              "seed", "sign_fraction"):
+              "seed", "sign_fraction", "edit_fraction"):
         if getattr(args, k) is not None:
             setattr(cfg, k, getattr(args, k))
     return args, cfg

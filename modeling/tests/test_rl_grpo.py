@@ -112,3 +112,87 @@ def test_command_line_flags_go_over_the_preset():
     assert (cfg.seed, cfg.sign_fraction) == (0, 0.5)
     _, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--seed", "3", "--sign-fraction", "0.6"])
     assert (cfg.seed, cfg.sign_fraction) == (3, 0.6)
+
+
+# ---------------------------------------------------------------- edit steps
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def nano_random():
+    """A random model of the nano's shape: the data engine's scenes are 64 px, the fixture model's 32."""
+    import dataclasses
+
+    from modeling.config import nano
+    from modeling.export import random_fixture_model
+    cfg = nano()
+    cfg = dataclasses.replace(cfg, scheduler=dataclasses.replace(cfg.scheduler, steps=2))
+    return random_fixture_model(cfg, seed=0)
+
+
+def test_edit_prompts_encode_the_source_as_the_engine_does(nano_random):
+    from modeling.backends import TorchBackend
+    from modeling.generate import encode_reference
+    from modeling.rl.grpo import EditPrompts
+    model, _ = nano_random
+    stream = EditPrompts(model, seed=3, split="train")
+    a, b = stream.take(3), stream.take(3)
+    assert [it.prompt for it in a] != [it.prompt for it in b]  # the stream moves on
+    again = EditPrompts(model, seed=3, split="train").take(3)
+    assert [it.prompt for it in a] == [it.prompt for it in again]  # and is seeded
+    it = a[0]
+    assert it.prompt == it.pair.instruction and it.source.shape == (64, 64, 3)
+    enc = encode_reference(TorchBackend(model), model.cfg, it.source.transpose(2, 0, 1)[None].copy())
+    assert np.array_equal(it.ref_codes, enc["ref_codes"][0]) and np.allclose(it.ref_latents, enc["ref_latents"][0], atol=1e-5)
+
+
+def test_edit_reward_scores_the_true_target_high_and_the_untouched_source_low(nano_random):
+    from modeling.data.scene import render as render_scene
+    from modeling.rl.grpo import EditPrompts, EditReward
+    model, _ = nano_random
+    stream = EditPrompts(model, seed=0, split="train")
+    items = [it for it in stream.take(24) if it.pair.kind in ("recolour", "remove", "background", "move")][:6]
+    assert items
+    reward = EditReward()
+    targets = np.stack([render_scene(it.pair.target, reward.assets) for it in items])
+    r_target, parts = reward(items, None, targets)
+    assert np.allclose(r_target, 1.0) and parts["success"] == 1.0
+    r_source, _ = reward(items, None, np.stack([it.source for it in items]))
+    # the source is preserved everywhere (preserved = 1) but the edit is not done
+    assert np.allclose(r_source, 0.5), r_source
+
+
+def test_render_edits_keeps_the_source_where_the_ar_kept_every_code(nano_random):
+    from modeling.rl.grpo import EditPrompts, Rollout, render_edits
+    model, _ = nano_random
+    items = EditPrompts(model, seed=1, split="train").take(2)
+    codes = torch.as_tensor(np.stack([it.ref_codes for it in items]), dtype=torch.long)
+    hidden = torch.randn(2, model.cfg.code_count + 1, model.cfg.ar.hidden_size)
+    roll = Rollout(items, torch.zeros(2, 1, dtype=torch.long), torch.ones(2, 1, dtype=torch.long), codes, hidden)
+    out = render_edits(model, roll, torch.Generator().manual_seed(0))
+    assert np.array_equal(out, np.stack([it.source for it in items]))  # keep-unchanged: every cell kept
+    codes[:, :8] = (codes[:, :8] + 1) % model.cfg.codebook_size  # the first row of cells regenerated
+    out = render_edits(model, Rollout(items, roll.ids, roll.mask, codes, hidden), torch.Generator().manual_seed(0))
+    cell = 64 // model.cfg.code_grid[0]
+    assert np.array_equal(out[:, cell:], np.stack([it.source for it in items])[:, cell:])
+    assert not np.array_equal(out[:, :cell], np.stack([it.source for it in items])[:, :cell])
+
+
+def test_edit_steps_roll_out_on_the_edit_template_at_the_edit_temperature(nano_random):
+    from modeling.rl.grpo import EditPrompts, EditReward
+    from modeling.train.sequences import PromptBuilder
+    model, tok = nano_random
+    model = copy.deepcopy(model)
+    cfg = GRPOConfig(prompts_per_step=2, group_size=2, edit_fraction=1.0, lr=1e-4)
+    stream = EditPrompts(model, seed=0, split="train")
+    seen = []
+    take = lambda n: seen.append(stream.take(n)) or seen[-1]
+    t = GRPO(model, PromptBuilder(model.cfg, tok), cfg, CodeReward(0), lambda n: [], take, EditReward())
+    assert t.edit_temperature == model.cfg.sampling.edit_temperature == 0.5
+    row = t.step()
+    assert row["task"] == "edit" and 0.0 <= row["reward"] <= 1.0
+    assert {"reward_done", "reward_preserved", "reward_success"} <= set(row)
+    assert len(seen) == 1 and len(seen[0]) == 2
+    with pytest.raises(ValueError, match="edit_prompts"):
+        GRPO(model, PromptBuilder(model.cfg, tok), cfg, CodeReward(0), lambda n: [])

@@ -227,7 +227,7 @@ class Run:
             summary["batch_probe"] = self.batch_probe
         if self.rl_report is not None:
             from ..rl.grpo import RL_SUMMARY_KEYS
-            summary["rl"] = {k: self.rl_report[k] for k in RL_SUMMARY_KEYS}
+            summary["rl"] = {k: self.rl_report.get(k) for k in RL_SUMMARY_KEYS}
         (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
         return summary
 
