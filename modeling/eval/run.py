@@ -158,6 +158,8 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
              "psnr_outside_edit_mean_db": _mean(finite([e["psnr_outside_edit"] for e in edit_items])),
              "psnr_outside_edit_ge_30db": _mean([float(e["psnr_outside_edit"] >= 30) for e in edit_items]),
              "done": _mean([e["done"] for e in edit_items]),
+             # the goal's measure: the instruction done and ≥ 30 dB outside the edited region, on the same edit
+             "done_and_ge_30db": _mean([float(e["done"] == 1.0 and e["psnr_outside_edit"] >= 30) for e in edit_items]),
              "done_se": _se([e["done"] for e in edit_items]),
              "psnr_outside_edit_ge_30db_se": _se([float(e["psnr_outside_edit"] >= 30) for e in edit_items]),
              "done_by_kind": {k: _mean([e["done"] for e in edit_items if e["kind"] == k]) for k in sorted({e["kind"] for e in edit_items})},

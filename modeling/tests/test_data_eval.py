@@ -86,6 +86,8 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
         assert se is None if n == 1 else abs(se - np.std(vals, ddof=1) / np.sqrt(n)) < 1e-12
     done = [e["done"] for e in saved["edit_items"]]
     assert abs(saved["edits"]["done_se"] - np.std(done, ddof=1) / np.sqrt(2)) < 1e-12
+    both = [float(e["done"] == 1.0 and e["psnr_outside_edit"] >= 30) for e in saved["edit_items"]]
+    assert saved["edits"]["done_and_ge_30db"] == np.mean(both) <= min(saved["edits"]["done"], saved["edits"]["psnr_outside_edit_ge_30db"])
     diag = saved["edits"]["diagnostics"]
     assert set(diag) == {"ar_teacher_forced_unchanged_code_acc", "ar_teacher_forced_changed_code_acc",
                          "sampled_codes_copied_where_unchanged", "psnr_outside_edit_true_codes_db"}
