@@ -630,6 +630,8 @@ def run_summary(checkpoint: Path, report: dict) -> dict:
     it, when there) with this stage added as "rl", so an export's provenance names both (modeling/train/ship.py)."""
     beside = checkpoint.parent / "summary.json"
     summary = json.loads(beside.read_text()) if beside.exists() else {"init": str(checkpoint)}
+    if summary.get("rl"):  # the checkpoint is itself an RL run's: its stage stays on record, in order
+        summary["rl_earlier"] = summary.get("rl_earlier", []) + [summary["rl"]]
     summary["rl"] = {k: report.get(k) for k in RL_SUMMARY_KEYS}
     summary["rl"]["from"] = str(checkpoint)
     return summary

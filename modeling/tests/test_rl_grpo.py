@@ -100,6 +100,10 @@ def test_rl_run_summary_carries_the_checkpoints_run_and_the_rl_stage(tmp_path):
     s = run_summary(ckpt, report)
     assert (s["preset"], s["init"], s["stages"]) == ("gpu", "older", {"edit": {}})
     assert s["rl"]["steps"] == report["steps"] and "config" not in s["rl"]
+    # RL on an RL'd checkpoint: the earlier stage stays on record before the new one
+    (ckpt.parent / "summary.json").write_text(json.dumps(s))
+    again = run_summary(ckpt, report | {"steps": 99})
+    assert again["rl"]["steps"] == 99 and again["rl_earlier"] == [s["rl"]]
 
 
 def test_command_line_flags_go_over_the_preset():

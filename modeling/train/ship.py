@@ -60,11 +60,15 @@ def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None 
                   f"states; edit post-training), preset {summary.get('preset')}, stages {json.dumps(summary.get('stages'))}"
                   + (f", continued from {summary['init']}" if summary.get("init") else "")
                   + (", tokenizer spells capitals" if spells_capitals(tokenizer) else "")
-                  + (f"; then GRPO (modeling/rl) {summary['rl'].get('steps')} steps in {summary['rl'].get('seconds')} s"
-                     if summary.get("rl") else ""),
+                  + "".join(f"; then GRPO (modeling/rl) {r.get('steps')} steps in {r.get('seconds')} s"
+                            + (" with edit steps" if r.get("edit_eval_before") else "")
+                            for r in summary.get("rl_earlier", []) + ([summary["rl"]] if summary.get("rl") else [])),
         "trained_on": trained_on,
         "eval": None,
-        "rl": ({k: summary["rl"].get(k) for k in ("steps", "seconds", "eval_before", "eval_after")} if summary.get("rl") else None),
+        # the last GRPO stage's own before/after check (earlier stages are named in the recipe)
+        "rl": ({k: summary["rl"][k] for k in ("steps", "seconds", "eval_before", "eval_after", "edit_eval_before",
+                                             "edit_eval_after") if summary["rl"].get(k) is not None}
+               if summary.get("rl") else None),
     }
     if bundle.exists():
         shutil.rmtree(bundle)
