@@ -3,13 +3,12 @@
 import hashlib
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 from modeling.bundle import BundleError, load_bundle
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, assert_same_onnx
 
 COMMITTED = FIXTURES / "bundle-fixture"
 
@@ -43,41 +42,9 @@ def test_freshly_exported_bundle_verifies_and_matches_committed_graph_io(exporte
         if f["path"] not in fresh:
             continue
         if f["path"] == "dit.onnx":
-            _assert_same_graph(root / "dit.onnx", COMMITTED / "dit.onnx")
+            assert_same_onnx(root / "dit.onnx", COMMITTED / "dit.onnx")
             continue
         assert hashlib.sha256((root / f["path"]).read_bytes()).hexdigest() == f["sha256"], f["path"]
-
-
-def _assert_same_graph(fresh_path: Path, shared_path: Path) -> None:
-    import numpy as np
-    import onnx
-    from onnx import numpy_helper
-
-    fresh, shared = onnx.load(str(fresh_path)), onnx.load(str(shared_path))
-
-    def split(graph):
-        """Nodes with their tensor constants taken out (serialised), and those constants as arrays: a constant the
-        exporter computed with torch (the timestep table) may differ in the last bit between CPUs (AVX-512 or not)."""
-        nodes, consts = [], []
-        for n in graph.node:
-            n = onnx.NodeProto.FromString(n.SerializeToString())
-            for at in n.attribute:
-                if at.type == onnx.AttributeProto.TENSOR:
-                    consts.append(numpy_helper.to_array(at.t))
-                    at.t.Clear()
-            nodes.append(n.SerializeToString())
-        return nodes, consts
-
-    (nodes_a, consts_a), (nodes_b, consts_b) = split(fresh.graph), split(shared.graph)
-    assert nodes_a == nodes_b
-    assert len(consts_a) == len(consts_b)
-    for x, y in zip(consts_a, consts_b):
-        assert x.shape == y.shape and x.dtype == y.dtype and np.allclose(x, y, rtol=1e-6, atol=1e-7)
-    want = {i.name: numpy_helper.to_array(i) for i in fresh.graph.initializer}
-    got = {i.name: numpy_helper.to_array(i) for i in shared.graph.initializer}
-    assert want.keys() == got.keys()
-    for name, arr in want.items():
-        assert np.array_equal(arr, got[name]), name
 
 
 def test_flipped_byte_is_refused_naming_the_file(bundle_copy):

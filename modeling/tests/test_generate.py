@@ -11,7 +11,7 @@ from modeling.backends import OnnxBackend, TorchBackend
 from modeling.generate import Draws, Params, edit, inpaint, latent_mask, main as generate_main, text_to_image
 from modeling.make_fixtures import main as make_fixtures_main, read_record
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, assert_same_onnx
 
 REF = FIXTURES / "reference"
 
@@ -181,22 +181,10 @@ def _same_arrays(a: dict, b: dict, rel) -> None:
             assert (x != y).mean() <= 0.01, f"{rel}:{k}"
 
 
-def _same_onnx(a_path, b_path, rel) -> None:
-    import onnx
-    from onnx import numpy_helper
-    a, b = onnx.load(str(a_path)), onnx.load(str(b_path))
-    tensors = lambda m: {**{t.name: numpy_helper.to_array(t) for t in m.graph.initializer},
-                         **{f"{n.name}.{at.name}": numpy_helper.to_array(at.t) for n in m.graph.node
-                            for at in n.attribute if at.type == onnx.AttributeProto.TENSOR}}
-    _same_arrays(tensors(a), tensors(b), rel)
-    strip = lambda m: [(n.op_type, list(n.input), list(n.output)) for n in m.graph.node]
-    assert strip(a) == strip(b), f"{rel}: graph"
-
-
 def test_committed_fixtures_are_what_make_fixtures_writes(tmp_path):
-    """Byte for byte, except where the float rounding of this CPU shows: the export's constants (computed by
-    torch here) and the recorded reference outputs may differ in the last bits from the machine that made the
-    commit's fixtures (an AVX-512 and an AVX2 machine do), so those compare as numbers."""
+    """Byte for byte, except where the float rounding of this CPU shows: the export's computed constants and the
+    recorded reference outputs may differ in the last bits from the machine that made the commit's fixtures (an
+    AVX-512 and an AVX2 machine do), so those compare as numbers (ONNX graphs: conftest.assert_same_onnx)."""
     make_fixtures_main(["--out", str(tmp_path)])
     fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     committed = sorted(p.relative_to(FIXTURES) for p in FIXTURES.rglob("*") if p.is_file())
@@ -209,7 +197,7 @@ def test_committed_fixtures_are_what_make_fixtures_writes(tmp_path):
         if rel.suffix == ".safetensors":
             _same_arrays(load_file(str(a)), load_file(str(b)), f"tests/fixtures/{rel} {stale}")
         elif rel.suffix == ".onnx":
-            _same_onnx(a, b, f"tests/fixtures/{rel} {stale}")
+            assert_same_onnx(a, b)  # a stale graph fails here
         elif rel.name == "bundle.json":
             assert _without_hashes(json.loads(a.read_text())) == _without_hashes(json.loads(b.read_text())), f"tests/fixtures/{rel} {stale}"
         else:
