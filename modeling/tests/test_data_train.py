@@ -231,3 +231,23 @@ def test_batch_probe_times_each_size_and_auto_batch_trains_at_its_choice(tmp_pat
     assert summary["stages"]["edit"]["batch"] == probe["chosen"]  # --batch 4 set both; scaled alike
     with pytest.raises(SystemExit, match="needs --probe-batches"):
         R.main(["--preset", "cpu", "--out", str(tmp_path / "x"), "--auto-batch"])
+
+
+def test_stage_shares_follow_the_wanted_stages_and_the_edit_share():
+    from modeling.train.presets import gpu
+    from modeling.train.run import set_stage_shares
+    shares = lambda p: {n: round(b.share, 6) for n, b in p.stages.items()}
+    p = gpu()
+    set_stage_shares(p, {"generator", "edit"})  # the preset's 0.6 : 0.2 over the two wanted stages
+    assert shares(p) == {"autoencoders": 0.0, "generator": 0.75, "edit": 0.25}
+    p = gpu()
+    set_stage_shares(p, {"generator", "edit"}, 0.5)
+    assert shares(p) == {"autoencoders": 0.0, "generator": 0.5, "edit": 0.5}
+    p = gpu()
+    set_stage_shares(p, {"autoencoders", "generator", "edit"}, 0.4)  # the rest keeps the preset's 0.2 : 0.6
+    assert shares(p) == {"autoencoders": 0.15, "generator": 0.45, "edit": 0.4}
+    for bad, match in ((0.0, "must be in"), (1.5, "must be in")):
+        with pytest.raises(ValueError, match=match):
+            set_stage_shares(gpu(), {"generator", "edit"}, bad)
+    with pytest.raises(ValueError, match="not among the stages"):
+        set_stage_shares(gpu(), {"generator"}, 0.5)

@@ -246,6 +246,23 @@ class Run:
         self.checkpoint()
 
 
+def set_stage_shares(preset: TrainPreset, wanted: set[str], edit_share: float | None = None) -> None:
+    """Share the run's seconds among the wanted stages only (the others get 0), in the preset's proportions, or with
+    `edit_share` of them for the edit stage and the preset's proportions for the rest."""
+    total = sum(preset.stages[n].share for n in wanted)
+    for n, b in preset.stages.items():
+        b.share = b.share / total if n in wanted else 0.0
+    if edit_share is None:
+        return
+    if not 0.0 < edit_share <= 1.0:
+        raise ValueError(f"--edit-share must be in (0, 1], got {edit_share}")
+    if "edit" not in wanted:
+        raise ValueError("--edit-share: the edit stage is not among the stages this run trains")
+    rest = sum(b.share for n, b in preset.stages.items() if n != "edit")
+    for n, b in preset.stages.items():
+        b.share = edit_share if n == "edit" else (b.share / rest * (1.0 - edit_share) if rest else 0.0)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", choices=sorted(PRESETS), required=True)
@@ -268,6 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--spell-capitals", action="store_true", help="with --init: convert the checkpoint's tokenizer to "
                     "spell capitals letter by letter (fresh runs always do)")
     ap.add_argument("--stages", help="comma-separated stages to run (default all); the others count as done")
+    ap.add_argument("--edit-share", type=float, help="fraction of the run's seconds for the edit stage (the other "
+                    "wanted stages share the rest in the preset's proportions); the edit stage alternates edit and "
+                    "text-to-image steps, so edits see half of it")
     ap.add_argument("--grid-steps", type=int, help="diffusion steps of the sample grid (default: the config's)")
     ap.add_argument("--rl-seconds", type=float, default=0.0,
                     help="stage 4, GRPO on the AR after edit post-training, for this many seconds (default 0: skipped)")
@@ -308,9 +328,12 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"--stages: unknown {sorted(wanted - set(S.STAGES))}; stages are {', '.join(S.STAGES)}")
         if "autoencoders" not in wanted and args.init is None:
             sys.exit("--stages without autoencoders needs --init (trained autoencoders)")
-        total = sum(preset.stages[n].share for n in wanted)
-        for n, b in preset.stages.items():  # the run's seconds are shared among the wanted stages only
-            b.share = b.share / total if n in wanted else 0.0
+    else:
+        wanted = set(S.STAGES)
+    try:
+        set_stage_shares(preset, wanted, args.edit_share)
+    except ValueError as e:
+        sys.exit(str(e))
     run = Run(preset, args.out, folder, args.fresh, args.grid_steps, args.rl_seconds, args.max_steps, init=args.init,
               spell=args.spell_capitals, upgrade=args.upgrade, probe_batches=probe, auto_batch=args.auto_batch)
     summary = run.train()
