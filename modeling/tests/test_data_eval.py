@@ -206,3 +206,19 @@ def test_teacher_forcing_agrees_with_cached_greedy_sampling():
     np.testing.assert_allclose(tf["hidden"], rec["hidden"], atol=2e-4)
     a = agreement(np.array([1, 2, 3, 4]), np.array([1, 2, 9, 9]), np.array([1, 5, 9, 0]))
     assert a == {"unchanged": 0.5, "changed": 0.5}
+
+
+def test_versions_file_lists_every_earlier_evaluation_and_refuses_bad_lines(tmp_path):
+    from modeling.data.assets import REPO_ROOT
+    from modeling.train.install import read_versions
+    committed = REPO_ROOT / "modeling" / "checkpoints" / "versions.tsv"
+    rows = read_versions(committed)  # every path in the committed file exists and is an evaluation
+    assert len(rows) >= 18 and all("categories" in r and "edits" in r for _, r in rows)
+    assert rows[0][0].startswith("1. ") and len({label for label, _ in rows}) == len(rows)
+    bad = tmp_path / "v.tsv"
+    bad.write_text("# comment\nno tab here\n")
+    with pytest.raises(SystemExit, match="v.tsv:2: want"):
+        read_versions(bad)
+    bad.write_text("x\tmodeling/checkpoints/nowhere.json\n")
+    with pytest.raises(SystemExit, match="no file modeling/checkpoints/nowhere.json"):
+        read_versions(bad)

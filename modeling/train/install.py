@@ -143,6 +143,22 @@ DiT weights file, so the in-app wizard and `--lora` work on it. LoRAs adapt the 
 """
 
 
+def read_versions(path: Path) -> list[tuple[str, dict]]:
+    """The versions file: 'label<TAB>scores.json' lines, paths relative to the repository root."""
+    out = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, sep, rel = line.partition("\t")
+        if not sep or not label.strip() or not rel.strip():
+            raise SystemExit(f"{path}:{n}: want 'label<TAB>scores.json', got {line!r}")
+        f = REPO_ROOT / rel.strip()
+        if not f.is_file():
+            raise SystemExit(f"{path}:{n}: no file {rel.strip()}")
+        out.append((label.strip(), json.loads(f.read_text())))
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = ap.add_mutually_exclusive_group(required=True)
@@ -153,10 +169,13 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--compare", action="append", default=[], metavar="LABEL=SCORES_JSON",
                     help="an earlier evaluation (scores.json of the same command) for the model card's versions table")
+    ap.add_argument("--versions", type=Path, metavar="TSV",
+                    help="earlier evaluations for the versions table, one 'label<TAB>scores.json' per line (paths from "
+                         "the repository root; # comments), before any --compare (modeling/checkpoints/versions.tsv)")
     ap.add_argument("--notes", type=Path, help="a markdown file appended to the model card after the samples")
     ap.add_argument("--trained-on", help="replace provenance.trained_on (e.g. for a continued run)")
     args = ap.parse_args(argv)
-    compare = []
+    compare = read_versions(args.versions) if args.versions else []
     for item in args.compare:
         label, sep, path = item.partition("=")
         if not sep:
