@@ -19,19 +19,26 @@ PLACEHOLDER = re.compile(r"\{(prompt|ref)\}")
 
 # Sign text as the nano model was trained to read it: its captions always write a sign's word in capitals
 # inside double quotes, so a bare `a sign that says OPEN` is a phrasing it never saw. Generation quotes bare
-# (or single-quoted) capital words when the tokenizer spells capitals (the bundle's tokenizer.quote_sign_words);
+# (or single-quoted) capital words when the tokenizer spells capitals (the bundle's tokenizer.quote_sign_words),
+# and writes a double-quoted word typed in lower or mixed case in capitals, the only letters the model learned;
 # src-main/engine/tokenizer/sign-words.ts is the same rule, tests/cases/sign-word-quoting.json its cases.
 # [^\W_] is a letter or digit (JavaScript's [\p{L}\p{N}]).
 _BARE_CAPITALS = re.compile(r"""(?<![^\W_]|['"])[A-Z]{2,}(?: [A-Z]{2,})*(?![^\W_]|['"])""")
 _SINGLE_QUOTED = re.compile(r"(?<![^\W_])'([A-Z]{2,}(?: [A-Z]{2,})*)'(?![^\W_])")
+_LETTER_WORDS = re.compile(r"[A-Za-z]{2,}(?: [A-Za-z]{2,})*")  # a quoted sign the model can write in capitals
 
 
 def quote_sign_words(prompt: str) -> str:
-    """The prompt with curly double quotes made straight and bare (or single-quoted) capital words double-quoted."""
+    """The prompt with curly double quotes made straight, bare (or single-quoted) capital words double-quoted, and
+    double-quoted words of letters in capitals."""
     pieces = re.sub("[\u201c\u201d\u201e]", '"', prompt).split('"')
-    # Odd pieces are inside double quotes (an unmatched quote leaves the rest inside) and stay as typed.
-    return '"'.join(p if i % 2 else _BARE_CAPITALS.sub(r'"\g<0>"', _SINGLE_QUOTED.sub(r'"\1"', p))
-                    for i, p in enumerate(pieces))
+
+    def piece(i: int, p: str) -> str:
+        if i % 2 == 0:
+            return _BARE_CAPITALS.sub(r'"\g<0>"', _SINGLE_QUOTED.sub(r'"\1"', p))
+        # inside double quotes; the last piece after an unmatched quote is left as typed
+        return p.upper() if i < len(pieces) - 1 and _LETTER_WORDS.fullmatch(p) else p
+    return '"'.join(piece(i, p) for i, p in enumerate(pieces))
 
 
 def build_prompt_ids(tokenizer: Tokenizer, cfg: ModelConfig, prompt: str,

@@ -152,8 +152,8 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
     # "What it cannot do" comes from the scores: the text rate, and the edit kinds done in under half the tries
     assert "the OCR reads a held-out word exactly in 0.00 of the signs" in card
     assert "- Edits done in under half the tries: keep (" in card
-    assert "lower-case sign words are not understood" in card and "the engine quotes a bare capital word" not in card
-    assert "the engine quotes a bare capital word itself" in model_card(
+    assert "a bare lower-case word is not read as sign text" in card and "the engine quotes a bare capital word" not in card
+    assert "the engine quotes a bare capital word itself and writes a quoted lower-case word" in model_card(
         {**meta, "tokenizer": {"quote_sign_words": True}}, scores(0.55, 0.31))
     good = scores(0.55, 0.31)
     good["edits"]["done_by_kind"] = {"keep": 1.0, "add": 0.5}

@@ -136,8 +136,8 @@ DiT weights file, so the in-app wizard and `--lora` work on it. LoRAs adapt the 
 - 64 × 64 pixels only; a vocabulary of 172 training emoji on flat or gradient backgrounds, short sign
   words. Objects outside the vocabulary are not drawn (see "never-seen objects").
 - Sign text: the OCR reads a held-out word exactly in {_fmt(c.get('text'))} of the signs (see `text`). It writes capitals
-  only, and reads them best in double quotes as in its captions (`a sign that says "OPEN"`{'; the engine quotes a bare capital word itself' if (meta.get('tokenizer') or {}).get('quote_sign_words') else ''});
-  lower-case sign words are not understood. {'The GRPO/OCR stage is in this bundle: see above.' if prov.get('rl') else 'The OCR/GRPO reinforcement stage of the reference is not in this bundle.'}
+  only, and reads them best in double quotes as in its captions (`a sign that says "OPEN"`{'; the engine quotes a bare capital word itself and writes a quoted lower-case word (`"open"`) in capitals' if (meta.get('tokenizer') or {}).get('quote_sign_words') else ''});
+  a bare lower-case word is not read as sign text. {'The GRPO/OCR stage is in this bundle: see above.' if prov.get('rl') else 'The OCR/GRPO reinforcement stage of the reference is not in this bundle.'}
 {weak_edits}- Scores other than text come from simple pixel statistics (modeling/eval/score.py), text from an OCR model;
   they measure this synthetic domain only.
 """

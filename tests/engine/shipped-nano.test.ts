@@ -11,7 +11,7 @@ const NANO = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../reso
 const engineP = loadBundle(NANO, { executionProvider: 'cpu', threads: 1 });
 after(async () => (await engineP).dispose());
 
-test('the shipped nano quotes a bare sign word and draws what the quoted prompt draws', async () => {
+test('the shipped nano quotes a bare sign word, capitalises a quoted one, and draws what the quoted capitals draw', async () => {
   const engine = await engineP;
   assert.equal(engine.manifest.tokenizer.quote_sign_words, true);
   const bare = 'a sign that says OPEN on a plain red background';
@@ -19,10 +19,14 @@ test('the shipped nano quotes a bare sign word and draws what the quoted prompt 
   const b = await engine.textToImage({ prompt: 'a sign that says "OPEN" on a plain red background', seed: 3 });
   assert.deepEqual(a.images[0]!.image.data, b.images[0]!.image.data);
   assert.deepEqual(b.warnings, []);
-  assert.deepEqual(a.warnings, ['read as: a sign that says "OPEN" on a plain red background (this model writes sign text given in double quotes)']);
+  assert.deepEqual(a.warnings, ['read as: a sign that says "OPEN" on a plain red background (this model writes sign text in capitals, given in double quotes)']);
   assert.equal(a.images[0]!.metadata.prompt, bare);
   assert.deepEqual(a.images[0]!.metadata.warnings, a.warnings);
-  // a lower-case word is not sign text to the rule: read as typed, so a different image
+  // a quoted word in lower case is sign text too: written in capitals, the same image
+  const quotedLower = await engine.textToImage({ prompt: 'a sign that says "open" on a plain red background', seed: 3 });
+  assert.deepEqual(quotedLower.images[0]!.image.data, b.images[0]!.image.data);
+  assert.deepEqual(quotedLower.warnings, a.warnings);
+  // a bare lower-case word is not sign text to the rule: read as typed, so a different image
   const lower = await engine.textToImage({ prompt: 'a sign that says open on a plain red background', seed: 3 });
   assert.deepEqual(lower.warnings, []);
   assert.notDeepEqual(lower.images[0]!.image.data, a.images[0]!.image.data);

@@ -42,7 +42,8 @@ export class PromptEncoder {
   /**
    * Fills a template: literal pieces tokenized on their own, the prompt's tokens (truncated to
    * max_prompt_tokens with a warning) and, for `{ref}`, the reference codes as ids (offset + code).
-   * A bundle with `tokenizer.quote_sign_words` first gets bare capital words quoted (with a warning).
+   * A bundle with `tokenizer.quote_sign_words` first gets bare capital words quoted and quoted words in
+   * capitals (with a warning).
    */
   encodeTemplate(kind: 'generate' | 'edit', prompt: string, refCodes?: ArrayLike<number | bigint>): EncodedPrompt {
     const template = this.m.tokenizer.templates[kind];
@@ -50,7 +51,7 @@ export class PromptEncoder {
     const warnings: string[] = [];
     if (this.m.tokenizer.quote_sign_words) {
       const quoted = quoteSignWords(prompt);
-      if (quoted !== prompt) warnings.push(`read as: ${quoted} (this model writes sign text given in double quotes)`);
+      if (quoted !== prompt) warnings.push(`read as: ${quoted} (this model writes sign text in capitals, given in double quotes)`);
       prompt = quoted;
     }
     let promptIds = this.encodeText(prompt);
