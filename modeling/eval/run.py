@@ -127,13 +127,22 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
         novel_scores += [score_scene(im.transpose(1, 2, 0), sc, assets) for (sc, _), im in zip(chunk, rec["image"])]
     novel_report = {c: _mean([x.get(c) for x in novel_scores]) for c in ("background", "position", "object")}
     novel_report["n"] = len(novel)
-    # the DiT's share: single-object prompts drawn from their true image's codes (modeling/eval/fidelity.py)
-    true_code_objects = []
+    # the DiT's share: single-object and sign prompts drawn from their true image's codes (modeling/eval/fidelity.py).
+    # A sign read from the true codes but not from the sampled ones is lost by the AR's choice of codes.
+    true_code_objects, true_code_text, true_code_text_sim = [], [], []
     for k, ((scene, text, kind), p) in enumerate(zip(items, per_item)):
-        if kind == "single":
+        if kind == "single" or scene.sign is not None:
             img = image_from_true_codes(backend, tok, text, render(scene, assets), Draws.seeded(seed + 3000 + k, 1, cfg.latent_shape).noise, params)
-            p["object_from_true_codes"] = score_scene(img, scene, assets).get("object")
+            scores = score_scene(img, scene, assets, ocr)
+        if kind == "single":
+            p["object_from_true_codes"] = scores.get("object")
             true_code_objects.append(p["object_from_true_codes"])
+        if scene.sign is not None:
+            p["text_from_true_codes"] = scores["text"]
+            true_code_text.append(scores["text"])
+            if "text_similarity" in scores:
+                p["text_similarity_from_true_codes"] = scores["text_similarity"]
+                true_code_text_sim.append(scores["text_similarity"])
     # edits
     edit_rows, edit_items = [], []
     for k in range(n_edits):
@@ -182,7 +191,8 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
         "overall_without_text": _mean([v for k, v in categories.items() if k != "text"]),
         "text_detail": text_detail, "truth": truth, "truth_text_detail": truth_text_detail,
         "edits": edits, "novel_objects": novel_report,
-        "diagnostics": {"object_from_true_codes": _mean(true_code_objects)},
+        "diagnostics": {"object_from_true_codes": _mean(true_code_objects), "text_from_true_codes": _mean(true_code_text),
+                        "text_similarity_from_true_codes": _mean(true_code_text_sim)},
         "notes": ["text: PaddleOCR recogniser (PP-OCR rec, onnxruntime), exact match = the word is in the best read; "
                   "text_similarity = 1 - normalised edit distance" if ocr is not None else
                   "text: read by nearest sign template (fixed font, known words), NOT by OCR (--no-ocr)",

@@ -96,6 +96,16 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
     singles = [p for p in saved["items"] if p["layout"] == "single"]
     assert len(singles) == 2 and all(p["object_from_true_codes"] in (0.0, 1.0) for p in singles)
     assert saved["diagnostics"]["object_from_true_codes"] == np.mean([p["object_from_true_codes"] for p in singles])
+    # the sign prompts drawn from their true codes: read like the sampled ones, averaged into the diagnostics
+    signs = [p for p in saved["items"] if "text" in p["scores"]]
+    assert len(signs) >= 1 and all(p["text_from_true_codes"] in (0.0, 1.0) for p in signs)
+    assert all("text_from_true_codes" not in p for p in saved["items"] if "text" not in p["scores"])
+    assert saved["diagnostics"]["text_from_true_codes"] == np.mean([p["text_from_true_codes"] for p in signs])
+    if ocr is not None:
+        sims = [p["text_similarity_from_true_codes"] for p in signs]
+        assert all(0.0 <= x <= 1.0 for x in sims) and saved["diagnostics"]["text_similarity_from_true_codes"] == np.mean(sims)
+    else:
+        assert saved["diagnostics"]["text_similarity_from_true_codes"] is None
     assert set(report["categories"]) == {"background", "position", "object", "count", "text"}
     assert (tmp_path / "eval" / "grid.png").stat().st_size > 0
 
@@ -166,6 +176,9 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
     assert "keeps 25.60 dB outside the edit" in card
     s["diagnostics"] = {"object_from_true_codes": 0.125}
     assert "show the asked object 0.12 of the time (sampled: 0.10)" in model_card(meta, s)
+    assert "sign prompts' word" not in model_card(meta, s)  # older scores: no text diagnostic
+    s["diagnostics"]["text_from_true_codes"] = 0.875
+    assert "word is read exactly 0.88 of the time (sampled: " in model_card(meta, s)
     assert "AR guidance" not in model_card(meta, s)  # older scores have no params
     s["params"] = {"temperature": 1.0, "top_k": 100, "top_p": 0.95, "steps": 20, "shift": 2.0, "cfg_scale": 3.0,
                    "ar_cfg_scale": 2.0, "edit_ar_cfg_scale": 1.0}

@@ -88,6 +88,10 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
     if dt is not None:
         fidelity += (f"Drawn from the true image's codes (a perfect AR), the single-object prompts show the asked object "
                      f"{_fmt(dt)} of the time (sampled: {_fmt(c['object'])}): the DiT's share of the object score.\n")
+    tt = (scores.get("diagnostics") or {}).get("text_from_true_codes")
+    if tt is not None and c.get("text") is not None:
+        fidelity += (f"Drawn from the true image's codes, the sign prompts' word is read exactly {_fmt(tt)} of the time "
+                     f"(sampled: {_fmt(c['text'])}): the rest of the text score is lost by the AR's choice of codes.\n")
     p = scores.get("params") or {}
     edit_t = p.get("edit_temperature")
     sampling = (f"Sampling (the bundle's defaults): AR temperature {p['temperature']}"
