@@ -31,6 +31,7 @@ from tokenizers import Tokenizer
 
 from .bundle import sha256_file
 from .config import ModelConfig, load_config
+from .half_storage import store_half
 from .model import AtelierModel, init_fixture_weights_
 from .text_tokenizer import FIXTURE_CAPTIONS, check_tokenizer, special_token_ids, spells_capitals, train_tokenizer
 from .vae import VAEDecoderGraph, VAEEncoderGraph
@@ -181,6 +182,7 @@ def export_graph(module: nn.Module, cfg: ModelConfig, role: str, path: Path) -> 
                           dynamic_axes=dynamic_axes(io), opset_version=OPSET, dynamo=False, do_constant_folding=True)
     m = onnx.load(str(path))
     declare_spec_io(m, io, path)
+    store_half(m)  # weights of an fp16 checkpoint: stored as fp16, read back exactly (modeling/half_storage.py)
     onnx.checker.check_model(m)
     onnx.save(m, str(path))
 

@@ -40,7 +40,9 @@ def init_fixture_weights_(model: nn.Module, seed: int) -> None:
 
     The training init zeroes the DiT's adaLN/output layers (adaLN-zero), so a freshly built DiT outputs exact
     zeros — useless for checking an ONNX export. A random-init *fixture* needs every weight non-trivial.
-    Norm weights stay near 1 so activations keep a sane scale.
+    Norm weights stay near 1 so activations keep a sane scale. Every value is an fp16 value, as in a shipped
+    checkpoint (model-fp16.safetensors), so the fixtures' graphs store their weights as fp16 too
+    (modeling/half_storage.py) and the engines' tests run that form.
     """
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -52,6 +54,8 @@ def init_fixture_weights_(model: nn.Module, seed: int) -> None:
             else:
                 fan_in = p[0].numel()
                 p.copy_(torch.randn(p.shape, generator=g) / fan_in ** 0.5)
+        for p in model.parameters():
+            p.copy_(p.half().float())
 
 
 def count_parameters(module: nn.Module) -> int:

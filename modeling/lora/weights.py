@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
-from onnx import numpy_helper
 
 from ..config import ModelConfig
 from ..dit import DiT
+from ..half_storage import resolved_initializers
 
 
 class WeightRecoveryError(RuntimeError):
@@ -28,7 +28,7 @@ def dit_from_onnx(path: str | Path, cfg: ModelConfig, check: bool = True) -> DiT
     c, h, _ = cfg.latent_shape
     dit = DiT(cfg.dit, c, h, cfg.connector.out_dim)
     model = onnx.load(str(path))
-    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    inits = resolved_initializers(model)  # weights stored as fp16 or transposed come back by their own names
     consumers: dict[str, list] = {}
     for node in model.graph.node:
         for name in node.input:

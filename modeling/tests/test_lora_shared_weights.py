@@ -7,9 +7,11 @@ import shutil
 import numpy as np
 import onnx
 import onnxruntime as ort
+from onnx import numpy_helper
 import pytest
 
 from modeling.bundle import BundleError, external_data_files, load_bundle
+from modeling.half_storage import exactly_half
 from modeling.lora.export import WEIGHTS_FILE, add_lora_graphs
 
 from .conftest import FIXTURES
@@ -43,20 +45,35 @@ def lora_bundle(exported_bundle, fixture_model, tmp_path_factory):
     return core, root
 
 
-def test_dit_weights_are_stored_once(lora_bundle):
+def test_dit_weights_are_stored_once(lora_bundle, fixture_model):
     core, root = lora_bundle
     dit_core = (core / "dit.onnx").stat().st_size
     graphs = sum((root / f).stat().st_size for f in ("dit.onnx", "dit_lora.onnx", "dit_train_lora.onnx"))
     # The LoRA graphs add their structure (nodes, small constants) and bundle.json entries, but not the
-    # DiT's weights again: a second copy would add about dit_core on its own.
+    # DiT's weights again: no large tensor stays inside any of the three graphs.
     added = _listed_bytes(root) - _listed_bytes(core)
-    assert added < 0.5 * dit_core, (added, dit_core)
+    for name in ("dit.onnx", "dit_lora.onnx", "dit_train_lora.onnx"):
+        inline = [i.name for i in onnx.load(str(root / name), load_external_data=False).graph.initializer
+                  if i.data_location != onnx.TensorProto.EXTERNAL and int(np.prod(i.dims)) >= 256]
+        assert inline == [], (name, inline[:3])
     weights = (root / WEIGHTS_FILE).stat().st_size
     assert weights < dit_core  # one copy of the large tensors, nothing else
     assert (root / "dit.onnx").stat().st_size < 0.5 * dit_core  # dit.onnx now holds graph structure only
     assert _listed_bytes(root) - _listed_bytes(core) >= weights + graphs - dit_core - 1  # files[] counts them all
     for name in ("dit.onnx", "dit_lora.onnx", "dit_train_lora.onnx"):
-        assert external_data_files(onnx.load(str(root / name), load_external_data=False)) == {WEIGHTS_FILE}, name
+        model = onnx.load(str(root / name), load_external_data=False)
+        assert external_data_files(model) == {WEIGHTS_FILE}, name
+        # the fixture's weights are fp16 values: the shared file holds them as fp16 (modeling/half_storage.py);
+        # a float32 constant the exporter computed (the position table) stays float32
+        loaded = {i.name: i for i in onnx.load(str(root / name)).graph.initializer}
+        stored = [i for i in model.graph.initializer if i.data_location == onnx.TensorProto.EXTERNAL]
+        for i in stored:
+            values = numpy_helper.to_array(loaded[i.name]).astype(np.float32)
+            assert (i.data_type == onnx.TensorProto.FLOAT16) == exactly_half(values), (name, i.name)
+        assert sum(i.data_type == onnx.TensorProto.FLOAT16 for i in stored) >= 0.9 * len(stored), name
+    model, _ = fixture_model
+    dit_params = sum(p.numel() for p in model.dit.parameters() if p.numel() >= 256)
+    assert weights < 0.6 * 4 * dit_params  # about 2 bytes a weight where float32 would take 4
 
 
 def test_plain_dit_outputs_are_unchanged(lora_bundle):
