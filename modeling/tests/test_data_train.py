@@ -156,6 +156,20 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     assert encode_plain(tok2, caption) == encode_plain(base_tok, caption)
     with pytest.raises(SystemExit, match="needs --init"):
         R.main(["--preset", "cpu", "--out", str(tmp_path / "x"), "--stages", "generator"])
+    # --grow-ar-layers: the checkpoint's AR made deeper (modeling/train/grow.py), then trained on
+    from modeling.train.grow import new_block_count
+    with pytest.raises(SystemExit, match="--grow-ar-layers needs --init"):
+        R.main(["--preset", "cpu", "--out", str(tmp_path / "x"), "--grow-ar-layers", "8"])
+    grown = tmp_path / "grown"
+    deeper = 2 * model2.cfg.ar.layers
+    R.main(["--preset", "cpu", "--out", str(grown), "--seconds", "600", "--max-steps", "2", "--scenes", "96",
+            "--edits", "48", "--data", str(prepared_folder()), "--grid-steps", "1", "--batch", "4",
+            "--init", str(cont / "model.safetensors"), "--stages", "generator", "--grow-ar-layers", str(deeper)])
+    model3, _ = load_checkpoint(grown / "model.safetensors")
+    assert model3.cfg.ar.layers == deeper and len(model3.ar.blocks) == deeper
+    assert new_block_count(model3) == 0  # every new block has left the identity
+    c = model3.state_dict()
+    assert all(torch.equal(b[k], c[k]) for k in b if k.startswith(("vae.", "image_tokenizer.")))
     # The continued run keeps the old checkpoint's sampling settings; the export sets the AR guidance default.
     from modeling.backends import OnnxBackend
     from modeling.generate import Params

@@ -28,6 +28,7 @@ from ..data.dataset import make_edits, make_scenes
 from ..model import AtelierModel, count_parameters
 from ..text_tokenizer import spell_capitals, spells_capitals
 from . import stages as S
+from .grow import grow_ar_depth
 from .pool import build_pool, to_float
 from .presets import PRESETS, TrainPreset
 from .preview import codes_preview, generate, grid_png, loss_png
@@ -42,7 +43,7 @@ class Run:
     def __init__(self, preset: TrainPreset, out: Path, data_folder: Path, fresh: bool, grid_steps: int | None = None,
                  rl_seconds: float = 0.0, rl_max_steps: int | None = None, init: Path | None = None,
                  spell: bool = False, upgrade: bool = False, probe_batches: list[int] | None = None,
-                 auto_batch: bool = False):
+                 auto_batch: bool = False, grow_ar_layers: int | None = None):
         self.preset, self.out, self.data_folder = preset, out, data_folder
         self.probe_batches, self.auto_batch, self.batch_probe = probe_batches or [], auto_batch, None
         self.grid_steps = grid_steps
@@ -65,6 +66,10 @@ class Run:
             # Continue from a trained checkpoint: its tokenizer, config (incl. the fitted latent scale) and weights;
             # the autoencoders are taken as trained, so their latents and codes stay what the DiT and AR learned.
             init_model, self.tokenizer = load_checkpoint(init)
+            if grow_ar_layers:  # deeper AR, same function: new blocks start as identities (modeling/train/grow.py)
+                before = init_model.cfg.ar.layers
+                init_model = grow_ar_depth(init_model, grow_ar_layers)
+                log(f"AR grown from {before} to {grow_ar_layers} layers (new blocks start as identities)")
             if spell and not spells_capitals(self.tokenizer):
                 self.tokenizer = spell_capitals(self.tokenizer)  # same ids; sign words now come letter by letter
                 log("tokenizer converted to spell capitals letter by letter")
@@ -284,6 +289,9 @@ def main(argv: list[str] | None = None) -> None:
                     "spatial condition (zero-initialised, so the continued model starts as the checkpoint)")
     ap.add_argument("--spell-capitals", action="store_true", help="with --init: convert the checkpoint's tokenizer to "
                     "spell capitals letter by letter (fresh runs always do)")
+    ap.add_argument("--grow-ar-layers", type=int, metavar="N", help="with --init: make the checkpoint's AR N layers "
+                    "deep; each new block copies the one before it with its output projections zeroed, so training "
+                    "starts from exactly the checkpoint's outputs (modeling/train/grow.py)")
     ap.add_argument("--stages", help="comma-separated stages to run (default all); the others count as done")
     ap.add_argument("--edit-share", type=float, help="fraction of the run's seconds for the edit stage (the other "
                     "wanted stages share the rest in the preset's proportions); the edit stage alternates edit and "
@@ -298,6 +306,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.auto_batch and not args.probe_batches:
         sys.exit("--auto-batch needs --probe-batches")
+    if args.grow_ar_layers is not None and args.init is None:
+        sys.exit("--grow-ar-layers needs --init (the trained checkpoint to grow)")
     probe = [int(b) for b in args.probe_batches.split(",")] if args.probe_batches else None
     preset = PRESETS[args.preset]() if args.seconds is None else PRESETS[args.preset](args.seconds)
     forced = os.environ.get("ATELIER_DEVICE")
@@ -335,7 +345,8 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as e:
         sys.exit(str(e))
     run = Run(preset, args.out, folder, args.fresh, args.grid_steps, args.rl_seconds, args.max_steps, init=args.init,
-              spell=args.spell_capitals, upgrade=args.upgrade, probe_batches=probe, auto_batch=args.auto_batch)
+              spell=args.spell_capitals, upgrade=args.upgrade, probe_batches=probe, auto_batch=args.auto_batch,
+              grow_ar_layers=args.grow_ar_layers)
     summary = run.train()
     log("summary: " + json.dumps(summary["stages"]))
 
