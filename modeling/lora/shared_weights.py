@@ -64,12 +64,8 @@ def share_weights(models: list[onnx.ModelProto], weights_path: Path, location: s
             stats["half"] += half
             name = init.name
             # the name the stored tensor goes by in this graph: a float32 tensor stored as fp16 gets a Cast back
-            typed = name
-            if half and init.data_type == onnx.TensorProto.FLOAT:
-                typed = name + SUFFIX
-                cast = cast_node(typed, name)
-            else:
-                cast = None
+            typed = name + SUFFIX if half and init.data_type == onnx.TensorProto.FLOAT else name
+            cast = cast_node(typed, name) if typed != name else None
             init.data_type = onnx.TensorProto.FLOAT16 if half else onnx.TensorProto.FLOAT
             key = _key(values)
             key_t = _key(values.T) if values.ndim == 2 else None
