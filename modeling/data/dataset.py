@@ -32,6 +32,7 @@ def _assets(folder: str | None) -> Assets:
 class SceneBatch:
     images: np.ndarray  # uint8 [n, 64, 64, 3]
     captions: list[str]
+    signs: np.ndarray  # bool [n]: the scene shows a sign (training can weight these rows, --sign-share)
 
 
 @dataclass
@@ -49,12 +50,14 @@ def _scenes(args) -> SceneBatch:
     syn = {o.name: o.synonyms for o in assets.objects}
     images = np.empty((n, 64, 64, 3), dtype=np.uint8)
     caps = []
+    signs = np.zeros(n, dtype=bool)
     for k in range(n):
         rng = scene_rng(seed, split, start + k)
         scene = sample_scene(rng, names, split)
         images[k] = render(scene, assets)
         caps.append(caption(scene, rng, syn))
-    return SceneBatch(images, caps)
+        signs[k] = scene.sign is not None
+    return SceneBatch(images, caps, signs)
 
 
 def _edits(args) -> EditBatch:
@@ -86,7 +89,8 @@ def _run(fn, n: int, seed: int, split: str, workers: int, folder: Path | None, c
 
 def make_scenes(n: int, seed: int = 0, split: str = "train", workers: int | None = None, folder: Path | None = None) -> SceneBatch:
     parts = _run(_scenes, n, seed, split, workers or os.cpu_count() or 1, folder)
-    return SceneBatch(np.concatenate([p.images for p in parts]), [c for p in parts for c in p.captions])
+    return SceneBatch(np.concatenate([p.images for p in parts]), [c for p in parts for c in p.captions],
+                      np.concatenate([p.signs for p in parts]))
 
 
 def make_edits(n: int, seed: int = 0, split: str = "train", workers: int | None = None, folder: Path | None = None) -> EditBatch:

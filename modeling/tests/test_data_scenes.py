@@ -48,6 +48,18 @@ def test_same_seed_same_scenes_and_items_independent_of_batch(assets):
     assert (a.images.reshape(60, -1) != other.images.reshape(60, -1)).any(axis=1).mean() > 0.9
 
 
+def test_scene_batch_flags_the_scenes_that_show_a_sign(assets):
+    folder = prepared_folder()
+    batch = make_scenes(200, seed=5, workers=1, folder=folder)
+    assert batch.signs.dtype == bool and batch.signs.shape == (200,)
+    # the flag is the scene's own, so it agrees with the caption: every sign phrase quotes its word
+    for has_sign, cap in zip(batch.signs, batch.captions):
+        assert has_sign == ('"' in cap), cap
+    assert 0.15 < batch.signs.mean() < 0.5  # the layouts' sign share (0.28) give or take a sample of 200
+    two = make_scenes(200, seed=5, workers=2, folder=folder)
+    assert np.array_equal(two.signs, batch.signs)
+
+
 def test_multiprocess_matches_single_process(assets):
     folder = prepared_folder()
     one = make_scenes(300, seed=3, workers=1, folder=folder)

@@ -83,6 +83,37 @@ def test_prompt_drop_swaps_in_the_empty_prompt_row_of_the_same_item(tokenizer):
             assert 0.15 < emptied < 0.35
 
 
+def test_sign_share_changes_which_rows_are_drawn_not_the_pool():
+    from types import SimpleNamespace
+
+    from modeling.train.pool import batch_rows, weight_signs
+    n = 1000
+    signs = np.zeros(n, dtype=bool)
+    signs[:100] = True  # a pool with a tenth sign scenes
+    pool = SimpleNamespace(signs=signs, gen_weights=None)
+    weight_signs(pool, 0.6)
+    assert pool.gen_weights.shape == (n,) and abs(pool.gen_weights.sum() - 1.0) < 1e-9
+    ids = torch.arange(n)[:, None].repeat(1, 4)
+    mask = torch.ones_like(ids)
+    lens = np.full(n, 4)
+    np.random.seed(0)
+    idx, rows, _ = batch_rows(ids, mask, lens, 20000, "cpu", weights=pool.gen_weights)
+    drawn = signs[idx.numpy()]
+    assert abs(drawn.mean() - 0.6) < 0.02
+    assert torch.equal(rows[:, 0], idx)  # the rows are the drawn items'
+    # inside each group every row stays equally likely
+    counts = np.bincount(idx.numpy(), minlength=n)
+    assert counts[:100].min() > 0.5 * counts[:100].mean() and counts[100:].min() >= 0
+    np.random.seed(0)
+    plain, _, _ = batch_rows(ids, mask, lens, 20000, "cpu")
+    assert abs(signs[plain.numpy()].mean() - 0.1) < 0.02
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            weight_signs(pool, bad)
+    with pytest.raises(ValueError, match="with and without a sign"):
+        weight_signs(SimpleNamespace(signs=np.zeros(5, dtype=bool), gen_weights=None), 0.5)
+
+
 def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     from modeling.train import run as R
     monkeypatch.setenv("ATELIER_DATA", str(prepared_folder()))

@@ -29,7 +29,7 @@
 # the square root; on the H200 in session 8: 256 3,136 rows/s, 512 6,272, 1024 8,131, so it chose 1024),
 # TRAIN_EDIT_SHARE (the edit stage's fraction of TRAIN_SECONDS; the preset gives it 0.25 of generator,edit),
 # TRAIN_GROW_AR_LAYERS (with INIT_FROM: make the AR that many layers deep first, new blocks starting as identities;
-# modeling/train/grow.py),
+# modeling/train/grow.py), TRAIN_SIGN_SHARE (share of text-to-image rows drawn from sign scenes, --sign-share),
 # TRAIN_SEED (the pool's seed: give a continued run one its checkpoint has not trained on; the checkpoint READMEs
 # say which they used), AR_CFG_SCALE and EDIT_AR_CFG_SCALE (the exported bundle's default AR guidance, sampling.cfg_scale and
 # edit_cfg_scale; default: the checkpoint's config's), EDIT_KEEP_UNCHANGED (1 or 0: sampling.edit_keep_unchanged,
@@ -51,6 +51,7 @@ EXTRA=()
 [[ -n "${TRAIN_LR:-}" ]] && EXTRA+=(--lr "$TRAIN_LR")
 [[ -n "${TRAIN_EDIT_SHARE:-}" ]] && EXTRA+=(--edit-share "$TRAIN_EDIT_SHARE")
 [[ -n "${TRAIN_GROW_AR_LAYERS:-}" ]] && EXTRA+=(--grow-ar-layers "$TRAIN_GROW_AR_LAYERS")
+[[ -n "${TRAIN_SIGN_SHARE:-}" ]] && EXTRA+=(--sign-share "$TRAIN_SIGN_SHARE")
 case "${TRAIN_BATCH:-}" in
   "") ;;
   auto) EXTRA+=(--probe-batches "${PROBE_BATCHES:-512,1024,2048}" --auto-batch) ;;

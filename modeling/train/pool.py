@@ -25,6 +25,9 @@ class Pool:
     edit_tgt: torch.Tensor
     instructions: list[str]
     edit_kinds: list[str]
+    signs: np.ndarray | None = None  # bool [N]: the scene shows a sign
+    # probability of drawing each text-to-image row (None: uniform); set by weight_signs
+    gen_weights: np.ndarray | None = None
     # filled by encode_pool after stage 1
     codes: torch.Tensor | None = None  # int64 [N, count]
     latents: torch.Tensor | None = None  # [N, C, h, w] scaled
@@ -56,7 +59,23 @@ def build_pool(n_scenes: int, n_edits: int, seed: int, device: str, log=print) -
     log(f"data pool: {n_scenes} scenes + {n_edits} edit pairs rendered in {dt:.1f}s "
         f"({(n_scenes + 2 * n_edits) / max(dt, 1e-9):.0f} images/s, {workers} processes)")
     to = lambda a: torch.from_numpy(a).to(device)
-    return Pool(to(scenes.images), scenes.captions, to(edits.sources), to(edits.targets), edits.instructions, edits.kinds)
+    return Pool(to(scenes.images), scenes.captions, to(edits.sources), to(edits.targets), edits.instructions, edits.kinds,
+                signs=scenes.signs)
+
+
+def weight_signs(pool: Pool, share: float) -> None:
+    """Draw text-to-image rows so that `share` of them show a sign, the rest keeping their own mix.
+
+    The pool itself stays as rendered (a resumed run rebuilds it from the seed); only the draw changes.
+    Made for a short continuation that gives sign text, where the AR's codes lose it, more practice
+    without a new layout mix in the data engine."""
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"sign share must be between 0 and 1 (exclusive), got {share}")
+    signs = pool.signs
+    if signs is None or not signs.any() or signs.all():
+        raise ValueError("the pool needs scenes with and without a sign to weight them")
+    w = np.where(signs, share / signs.sum(), (1.0 - share) / (~signs).sum())
+    pool.gen_weights = w / w.sum()
 
 
 def to_float(images_u8: torch.Tensor) -> torch.Tensor:
@@ -110,14 +129,19 @@ def build_rows(pool: Pool, builder: PromptBuilder, device: str) -> None:
 
 
 def batch_rows(ids: torch.Tensor, mask: torch.Tensor, lengths: np.ndarray, batch: int, device: str,
-               uncond: tuple[torch.Tensor, torch.Tensor] | None = None, prompt_drop: float = 0.0):
+               uncond: tuple[torch.Tensor, torch.Tensor] | None = None, prompt_drop: float = 0.0,
+               weights: np.ndarray | None = None):
     """A random batch of rows without the leading columns that are padding in all of them.
 
     With `uncond` (the same rows with an empty prompt), a `prompt_drop` share of the batch takes its
     unconditional row: the AR learns p(codes | empty prompt) next to p(codes | prompt), which classifier-free
     guidance on the AR logits needs (`sampling.cfg_scale`). The indices and the drop draw are made on the
-    host, so neither the trim nor the swap needs a device round trip."""
-    idx = np.random.randint(0, len(lengths), batch)
+    host, so neither the trim nor the swap needs a device round trip. `weights`: each row's probability of
+    being drawn (weight_signs); uniform without."""
+    if weights is None:
+        idx = np.random.randint(0, len(lengths), batch)
+    else:
+        idx = np.random.choice(len(lengths), batch, p=weights)
     keep = int(lengths[idx].max())
     idx_t = torch.from_numpy(idx).to(device, non_blocking=True)
     rows, row_mask = ids[idx_t, -keep:], mask[idx_t, -keep:]

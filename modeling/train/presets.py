@@ -36,6 +36,8 @@ class TrainPreset:
     grid_every_s: float = 60.0  # how often the sample grid is refreshed during training
     checkpoint_every_s: float = 60.0
     seed: int = 0
+    # share of text-to-image rows drawn from scenes with a sign (None: as rendered, about 0.3); --sign-share
+    sign_share: float | None = None
 
     def with_seconds(self, seconds: float) -> "TrainPreset":
         return dataclasses.replace(self, seconds=seconds)

@@ -29,7 +29,7 @@ from ..model import AtelierModel, count_parameters
 from ..text_tokenizer import spell_capitals, spells_capitals
 from . import stages as S
 from .grow import grow_ar_depth
-from .pool import build_pool, to_float
+from .pool import build_pool, to_float, weight_signs
 from .presets import PRESETS, TrainPreset
 from .preview import codes_preview, generate, grid_png, loss_png
 from .sequences import PromptBuilder
@@ -92,6 +92,10 @@ class Run:
             log(f"[tokenizer] BPE trained on {data_folder / 'captions.txt'} in {time.time() - t:.1f}s: {self.tokenizer.get_vocab_size()} ids")
         # Render the pool before CUDA starts: the renderer forks worker processes.
         self.pool = build_pool(preset.scenes, preset.edits, preset.seed, "cpu", log)
+        if preset.sign_share is not None:
+            weight_signs(self.pool, preset.sign_share)
+            log(f"text-to-image rows drawn {preset.sign_share:.2f} from sign scenes "
+                f"(the pool has {self.pool.signs.mean():.2f})")
         self.model = AtelierModel(cfg).to(self.device)
         if state is not None:
             self.model.load_state_dict(state["model"])
@@ -221,6 +225,7 @@ class Run:
         if self.rl_seconds > 0 and self.rl_report is None:
             self.reinforce()
         summary = {"preset": self.preset.name, "seed": self.preset.seed, "device": self.device, "init": self.init,
+                   "sign_share": self.preset.sign_share,
                    "device_name": torch.cuda.get_device_name() if self.device == "cuda" else "cpu",
                    "train_seconds_budget": self.preset.seconds, "wall_seconds": round(time.time() - t0, 1),
                    "stages": {n: {"steps": p.step, "seconds": round(p.elapsed, 1),
@@ -296,6 +301,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--edit-share", type=float, help="fraction of the run's seconds for the edit stage (the other "
                     "wanted stages share the rest in the preset's proportions); the edit stage alternates edit and "
                     "text-to-image steps, so edits see half of it")
+    ap.add_argument("--sign-share", type=float, help="draw this share of text-to-image rows from scenes with a sign "
+                    "(default: as rendered, about 0.3)")
     ap.add_argument("--grid-steps", type=int, help="diffusion steps of the sample grid (default: the config's)")
     ap.add_argument("--rl-seconds", type=float, default=0.0,
                     help="stage 4, GRPO on the AR after edit post-training, for this many seconds (default 0: skipped)")
@@ -328,6 +335,10 @@ def main(argv: list[str] | None = None) -> None:
         preset.edits = args.edits
     if args.seed is not None:
         preset.seed = args.seed
+    if args.sign_share is not None:
+        if not 0.0 < args.sign_share < 1.0:
+            sys.exit(f"--sign-share must be between 0 and 1 (exclusive), got {args.sign_share}")
+        preset.sign_share = args.sign_share
     if preset.device == "cuda":
         torch.set_float32_matmul_precision("high")  # TF32 for the fp32 parts (preview, encoding)
     folder = args.data or data_dir()
