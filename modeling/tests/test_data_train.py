@@ -90,14 +90,14 @@ def test_sign_share_changes_which_rows_are_drawn_not_the_pool():
     n = 1000
     signs = np.zeros(n, dtype=bool)
     signs[:100] = True  # a pool with a tenth sign scenes
-    pool = SimpleNamespace(signs=signs, gen_weights=None)
+    pool = SimpleNamespace(signs=signs, gen_cdf=None)
     weight_signs(pool, 0.6)
-    assert pool.gen_weights.shape == (n,) and abs(pool.gen_weights.sum() - 1.0) < 1e-9
+    assert pool.gen_cdf.shape == (n,) and (np.diff(pool.gen_cdf) > 0).all() and pool.gen_cdf[-1] == 1.0
     ids = torch.arange(n)[:, None].repeat(1, 4)
     mask = torch.ones_like(ids)
     lens = np.full(n, 4)
     np.random.seed(0)
-    idx, rows, _ = batch_rows(ids, mask, lens, 20000, "cpu", weights=pool.gen_weights)
+    idx, rows, _ = batch_rows(ids, mask, lens, 20000, "cpu", cdf=pool.gen_cdf)
     drawn = signs[idx.numpy()]
     assert abs(drawn.mean() - 0.6) < 0.02
     assert torch.equal(rows[:, 0], idx)  # the rows are the drawn items'
@@ -112,7 +112,7 @@ def test_sign_share_changes_which_rows_are_drawn_not_the_pool():
         with pytest.raises(ValueError, match="between 0 and 1"):
             weight_signs(pool, bad)
     with pytest.raises(ValueError, match="with and without a sign"):
-        weight_signs(SimpleNamespace(signs=np.zeros(5, dtype=bool), gen_weights=None), 0.5)
+        weight_signs(SimpleNamespace(signs=np.zeros(5, dtype=bool), gen_cdf=None), 0.5)
 
 
 def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):

@@ -202,7 +202,7 @@ def generator_step(model: AtelierModel, pool: Pool, ctx: Context, budget: StageB
 
     def step(_i: int) -> dict[str, torch.Tensor]:
         idx, ids, mask = batch_rows(pool.gen_ids, pool.gen_mask, pool.gen_len, budget.batch, ctx.preset.device,
-                                    (pool.gen_uncond_ids, pool.gen_uncond_mask), PROMPT_DROP, pool.gen_weights)
+                                    (pool.gen_uncond_ids, pool.gen_uncond_mask), PROMPT_DROP, pool.gen_cdf)
         with ctx.autocast():
             return generator_losses(model, ids, mask, pool.codes[idx], pool.latents[idx], None)
     return step
