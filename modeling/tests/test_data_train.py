@@ -209,7 +209,17 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     assert model2.cfg.sampling == base.cfg.sampling
     assert (base.cfg.sampling.cfg_scale, base.cfg.sampling.edit_cfg_scale) != (2.5, 1.5)
     export(cont, tmp_path / "b0", "test")  # unset: the checkpoint's config's (the nano preset's)
-    assert json.loads((tmp_path / "b0" / "bundle.json").read_text())["sampling"]["edit_temperature"] == base.cfg.sampling.edit_temperature == 0.5
+    b0 = json.loads((tmp_path / "b0" / "bundle.json").read_text())
+    assert b0["sampling"]["edit_temperature"] == base.cfg.sampling.edit_temperature == 0.5
+    # The export holds the fp16 checkpoint the run folder commits: re-exporting that file gives the same graphs,
+    # and the weights are stored as fp16 (modeling/half_storage.py), not as the float32 training weights.
+    import onnx
+    from modeling.train.reexport import reexport
+    assert (cont / "model-fp16.safetensors").exists()
+    again = reexport(cont / "model-fp16.safetensors", tmp_path / "b0", tmp_path / "b0-again", log=lambda m: None)
+    assert {f["path"]: f["sha256"] for f in again["files"]} == {f["path"]: f["sha256"] for f in b0["files"]}
+    halves = [t for t in onnx.load(str(tmp_path / "b0" / "ar.onnx")).graph.initializer if t.data_type == onnx.TensorProto.FLOAT16]
+    assert sum(np.prod(t.dims) for t in halves) >= 0.9 * sum(p.numel() for p in model2.ar.parameters())
     export(cont, tmp_path / "bundle", "test", ar_cfg_scale=2.5, edit_ar_cfg_scale=1.5, edit_temperature=0.25)
     meta = json.loads((tmp_path / "bundle" / "bundle.json").read_text())
     assert meta["sampling"]["edit_temperature"] == 0.25 == meta["config"]["sampling"]["edit_temperature"]
