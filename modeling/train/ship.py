@@ -132,7 +132,7 @@ def committed_checkpoint(run: Path) -> Path:
     file (modeling/train/reexport.py) gives the shipped bundle again, and so that every weight is an exact fp16
     value the exporter stores as fp16 (modeling/half_storage.py): half the bytes. A 12-layer AR's bundle is
     43 MB in float32, over both the 40 MB limit for resources/models and what a device call brings back beside
-    the checkpoint; 24 MB this way. Rounding to fp16 changes sampled images by chance only (session 11:
+    the checkpoint; 22.9 MB this way. Rounding to fp16 changes sampled images by chance only (session 11:
     four seeds, overall 0.856 -> 0.851, text exact 0.71 -> 0.71)."""
     src, dst = run / "model.safetensors", run / "model-fp16.safetensors"
     if not src.exists():
