@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import assets as assets_module
 from . import split as S
 from .assets import Assets
 from .palette import CANVAS, CELLS, COLOURS, COUNT_SIZE, JITTER, ROW_Y, ROWS, SIZES, TINTS, far_apart
@@ -24,12 +25,18 @@ _CAPITAL_WIDTH = {"A": 9.3, "B": 9.1, "C": 8.8, "D": 10.0, "E": 8.2, "F": 8.2, "
 MAX_SIGN_TEXT_PX = 54.0
 
 
+def _text_width(word: str) -> float:
+    # assets.SIGN_NARROW_PAD is read when called: a training run may set it after import.
+    return sum(_CAPITAL_WIDTH[c] + (assets_module.SIGN_NARROW_PAD if c in assets_module.NARROW_CAPITALS else 0.0)
+               for c in word)
+
+
 def random_sign_word(rng: random.Random) -> str:
     """2-6 random capitals that fit a sign and contain no held-out word."""
     letters = sorted(_CAPITAL_WIDTH)
     while True:
         word = "".join(rng.choice(letters) for _ in range(rng.randint(2, 6)))
-        if sum(_CAPITAL_WIDTH[c] for c in word) <= MAX_SIGN_TEXT_PX and S.allowed_random_word(word):
+        if _text_width(word) <= MAX_SIGN_TEXT_PX and S.allowed_random_word(word):
             return word
 
 

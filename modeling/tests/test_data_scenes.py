@@ -162,3 +162,37 @@ def test_render_draws_background_colours(assets):
     grad = render(Scene(Background("red", "yellow", "vertical")), assets).astype(int)
     assert tuple(grad[0, 5]) == COLOURS["red"] and tuple(grad[63, 40]) == COLOURS["yellow"]
     assert (grad[:, 0] == grad[:, 63]).all()  # vertical: constant along a row
+
+
+def test_narrow_capitals_get_their_padding_and_nothing_else_moves(assets):
+    """SIGN_NARROW_PAD widens only signs with an I or J, by the pad per narrow letter, and opens a blank gap
+    around each narrow letter; pad 0 draws every word as before (the shipped model's signs)."""
+    from modeling.data import assets as A
+    from modeling.data.scene import random_sign_word
+    font = str(assets.font_path)
+
+    def ink_columns(rgb):
+        return (rgb[2:-2, 1:-1].min(axis=(0, 2)) < 128)  # dark pixels inside the board's outline
+
+    for word in ("TOWN", "CLOSED", "BAKE"):
+        assert np.array_equal(A._render_sign(font, word, 0.0)[0], A._render_sign(font, word, 3.5)[0])
+    for word, narrow in (("GIFT", 1), ("JOY", 1), ("DRINK", 1), ("IXIL", 2)):
+        plain, padded = A._render_sign(font, word, 0.0)[0], A._render_sign(font, word, 4.0)[0]
+        # a narrow letter inside the word adds the whole pad; at either end only the inner half shows
+        grown = sum(4.0 if 0 < i < len(word) - 1 else 2.0 for i, c in enumerate(word) if c in "IJ")
+        assert abs(padded.shape[1] - plain.shape[1] - grown) <= 1, word
+        # the added width is blank: the blank columns between the first and last ink grow by the same
+        def blank_inside(cols):
+            idx = np.flatnonzero(cols)
+            return (idx[-1] - idx[0] + 1) - len(idx)
+        assert blank_inside(ink_columns(padded)) >= blank_inside(ink_columns(plain)) + grown - 1, word
+    # The random strings keep fitting their board when padded (the fit check counts the pad).
+    old = A.SIGN_NARROW_PAD
+    try:
+        A.SIGN_NARROW_PAD = 3.5
+        rng = random.Random(3)
+        for _ in range(400):
+            w = random_sign_word(rng)
+            assert A._render_sign(font, w, 3.5)[0].shape[1] <= 61, w
+    finally:
+        A.SIGN_NARROW_PAD = old

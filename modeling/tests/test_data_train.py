@@ -188,6 +188,8 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     assert encode_plain(tok2, caption) == encode_plain(base_tok, caption)
     with pytest.raises(SystemExit, match="needs --init"):
         R.main(["--preset", "cpu", "--out", str(tmp_path / "x"), "--stages", "generator"])
+    with pytest.raises(SystemExit, match="--sign-narrow-pad must be between 0 and 8"):
+        R.main(["--preset", "cpu", "--out", str(tmp_path / "x"), "--sign-narrow-pad", "9"])
     # --grow-ar-layers: the checkpoint's AR made deeper (modeling/train/grow.py), then trained on
     from modeling.train.grow import new_block_count
     with pytest.raises(SystemExit, match="--grow-ar-layers needs --init"):

@@ -23,6 +23,7 @@ from tokenizers import Tokenizer
 
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import ModelConfig
+from ..data import assets as assets_module
 from ..data.assets import data_dir
 from ..data.dataset import make_edits, make_scenes
 from ..model import AtelierModel, count_parameters
@@ -225,7 +226,7 @@ class Run:
         if self.rl_seconds > 0 and self.rl_report is None:
             self.reinforce()
         summary = {"preset": self.preset.name, "seed": self.preset.seed, "device": self.device, "init": self.init,
-                   "sign_share": self.preset.sign_share,
+                   "sign_share": self.preset.sign_share, "sign_narrow_pad": assets_module.SIGN_NARROW_PAD,
                    "device_name": torch.cuda.get_device_name() if self.device == "cuda" else "cpu",
                    "train_seconds_budget": self.preset.seconds, "wall_seconds": round(time.time() - t0, 1),
                    "stages": {n: {"steps": p.step, "seconds": round(p.elapsed, 1),
@@ -303,6 +304,8 @@ def main(argv: list[str] | None = None) -> None:
                     "text-to-image steps, so edits see half of it")
     ap.add_argument("--sign-share", type=float, help="draw this share of text-to-image rows from scenes with a sign "
                     "(default: as rendered, about 0.3)")
+    ap.add_argument("--sign-narrow-pad", type=float, help="draw each I and J on a sign with this many extra pixels "
+                    "(default: $ATELIER_SIGN_NARROW_PAD, else 0: the shipped model's signs; see modeling/data/assets.py)")
     ap.add_argument("--grid-steps", type=int, help="diffusion steps of the sample grid (default: the config's)")
     ap.add_argument("--rl-seconds", type=float, default=0.0,
                     help="stage 4, GRPO on the AR after edit post-training, for this many seconds (default 0: skipped)")
@@ -339,6 +342,12 @@ def main(argv: list[str] | None = None) -> None:
         if not 0.0 < args.sign_share < 1.0:
             sys.exit(f"--sign-share must be between 0 and 1 (exclusive), got {args.sign_share}")
         preset.sign_share = args.sign_share
+    if args.sign_narrow_pad is not None:
+        if not 0.0 <= args.sign_narrow_pad <= 8.0:
+            sys.exit(f"--sign-narrow-pad must be between 0 and 8 pixels, got {args.sign_narrow_pad}")
+        # Through the environment too: the pool's worker processes render the signs.
+        os.environ["ATELIER_SIGN_NARROW_PAD"] = str(args.sign_narrow_pad)
+        assets_module.SIGN_NARROW_PAD = args.sign_narrow_pad
     if preset.device == "cuda":
         torch.set_float32_matmul_precision("high")  # TF32 for the fp32 parts (preview, encoding)
     folder = args.data or data_dir()
