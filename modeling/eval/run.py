@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from ..backends import OnnxBackend
+from ..data import assets as assets_module
 from ..data.assets import Assets
 from ..data.captions import caption
 from ..data.edits import edit_mask, sample_edit
@@ -71,6 +73,18 @@ def _se(xs):
     return float(np.std(xs, ddof=1) / math.sqrt(len(xs))) if len(xs) > 1 else None
 
 
+def use_sign_style(meta: dict) -> float:
+    """Draw the evaluation's signs the way the bundle's model was trained to: provenance.sign_narrow_pad (the
+    extra room given to I and J, modeling/data/assets.py; absent = 0). $ATELIER_SIGN_NARROW_PAD, when set,
+    overrides it (for probes). Returns the pad used."""
+    env = os.environ.get("ATELIER_SIGN_NARROW_PAD")
+    pad = float(env) if env is not None else float((meta.get("provenance") or {}).get("sign_narrow_pad") or 0.0)
+    if pad != assets_module.SIGN_NARROW_PAD:
+        assets_module.SIGN_NARROW_PAD = pad
+        assets_module._render_sign.cache_clear()
+    return pad
+
+
 def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair=8, n_edits=24, seed=0, batch=8,
              threads=2, log=print, n_novel=16, overrides: dict | None = None, use_ocr: bool = True,
              ocr_folder: Path | None = None) -> dict:
@@ -83,6 +97,7 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
         from ..rl.ocr import OcrReward
         ocr = OcrReward(ocr_folder, threads=threads)  # raises with the prepare command when the model is missing
     backend = OnnxBackend(bundle, threads=threads)
+    sign_pad = use_sign_style(backend.bundle.meta)
     tok = Tokenizer.from_file(str(bundle / backend.bundle.meta["tokenizer"]["file"]))
     cfg = backend.cfg
     params = Params.defaults(cfg, **(overrides or {}))
@@ -185,7 +200,7 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
     report = {
         "bundle": str(bundle), "bundle_name": backend.bundle.meta.get("name"), "runtime": "onnxruntime (CPU)",
         "split": "heldout (see modeling/data/split.py)", "seed": seed, "n_prompts": len(items),
-        "params": vars(params), "seconds_generation": round(t_gen, 1),
+        "params": vars(params), "sign_narrow_pad": sign_pad, "seconds_generation": round(t_gen, 1),
         "categories": categories, "categories_n": categories_n, "categories_se": categories_se,
         "overall": float(np.mean(scored)) if scored else None,
         "overall_without_text": _mean([v for k, v in categories.items() if k != "text"]),

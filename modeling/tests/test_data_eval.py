@@ -110,6 +110,25 @@ def test_bundle_evaluation_end_to_end(tmp_path, monkeypatch):
     assert (tmp_path / "eval" / "grid.png").stat().st_size > 0
 
 
+def test_evaluation_draws_signs_as_the_bundle_was_trained(monkeypatch):
+    """provenance.sign_narrow_pad sets how the evaluation draws its signs (true renders, edit references);
+    absent means 0, and $ATELIER_SIGN_NARROW_PAD overrides it."""
+    from modeling.data import assets as A
+    from modeling.eval.run import use_sign_style
+    assets = prepared_assets()
+    monkeypatch.delenv("ATELIER_SIGN_NARROW_PAD", raising=False)
+    monkeypatch.setattr(A, "SIGN_NARROW_PAD", 0.0)
+    plain = assets.sign("GIFT")[0].shape[1]
+    assert use_sign_style({"provenance": {"sign_narrow_pad": 4.0}}) == 4.0
+    assert abs(assets.sign("GIFT")[0].shape[1] - (plain + 4)) <= 1  # wider: not a stale cached render
+    assert use_sign_style({"provenance": {"recipe": "older bundle"}}) == 0.0
+    assert assets.sign("GIFT")[0].shape[1] == plain
+    monkeypatch.setenv("ATELIER_SIGN_NARROW_PAD", "2")
+    assert use_sign_style({"provenance": {"sign_narrow_pad": 4.0}}) == 2.0
+    monkeypatch.setattr(A, "SIGN_NARROW_PAD", 0.0)
+    A._render_sign.cache_clear()
+
+
 def test_edit_done_on_truth_and_not_on_the_unchanged_source():
     from modeling.data.edits import EDIT_KINDS, sample_edit
     from modeling.eval.score import edit_done

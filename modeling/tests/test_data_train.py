@@ -231,6 +231,7 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     assert (params.ar_cfg_scale, params.edit_ar_cfg_scale, params.edit_temperature) == (2.5, 1.5, 0.25)
     # Two GRPO stages (the second with edit steps): the recipe names both, provenance.rl holds the last one's check
     summary = json.loads((cont / "summary.json").read_text())
+    summary["sign_narrow_pad"] = 3.5  # the run drew its signs with room for I and J: the bundle says so
     summary["rl_earlier"] = [{"steps": 238, "seconds": 2404.7, "eval_before": {"text": 0.5}, "eval_after": {"text": 0.6}}]
     summary["rl"] = {"steps": 120, "seconds": 2100.0, "eval_before": {"text": 0.6}, "eval_after": {"text": 0.6},
                      "edit_eval_before": {"done": 0.5}, "edit_eval_after": {"done": 0.6}}
@@ -239,6 +240,7 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     prov = json.loads((tmp_path / "b2" / "bundle.json").read_text())["provenance"]
     assert prov["recipe"].endswith("; then GRPO (modeling/rl) 238 steps in 2404.7 s; then GRPO (modeling/rl) 120 steps in 2100.0 s with edit steps")
     assert prov["rl"]["steps"] == 120 and prov["rl"]["edit_eval_after"] == {"done": 0.6}
+    assert prov["sign_narrow_pad"] == 3.5 and meta["provenance"]["sign_narrow_pad"] == 0.0
 
 
 def test_pack_brings_back_at_most_8_files_of_15_mb(tmp_path):

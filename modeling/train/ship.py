@@ -65,6 +65,9 @@ def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None 
                             + (" with edit steps" if r.get("edit_eval_before") else "")
                             for r in summary.get("rl_earlier", []) + ([summary["rl"]] if summary.get("rl") else [])),
         "trained_on": trained_on,
+        # how the training signs were drawn (extra room for I and J, modeling/data/assets.py): the evaluation
+        # draws its signs the same way (modeling/eval/run.py use_sign_style)
+        "sign_narrow_pad": float(summary.get("sign_narrow_pad") or 0.0),
         "eval": None,
         # the last GRPO stage's own before/after check (earlier stages are named in the recipe)
         "rl": ({k: summary["rl"][k] for k in ("steps", "seconds", "eval_before", "eval_after", "edit_eval_before",
