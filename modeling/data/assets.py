@@ -99,9 +99,9 @@ SIGN_NARROW_PAD = float(os.environ.get("ATELIER_SIGN_NARROW_PAD", "0"))
 NARROW_CAPITALS = "IJ"
 
 
-def _sign_runs(font: ImageFont.FreeTypeFont, word: str, pad: float) -> tuple[list[tuple[float, str]], float]:
-    """Where each run of the word is drawn: [(x, text)] and the advance of the whole. Runs of ordinary letters
-    are drawn as one string (their kerning kept); a narrow capital is its own run with pad/2 each side."""
+def _sign_runs(font: ImageFont.FreeTypeFont, word: str, pad: float) -> list[tuple[float, str]]:
+    """Where each run of the word is drawn: [(x, text)]. Runs of ordinary letters are drawn as one string
+    (their kerning kept); a narrow capital is its own run with pad/2 each side."""
     runs, x, cur = [], 0.0, ""
     for ch in word:
         if ch in NARROW_CAPITALS and pad > 0:
@@ -111,8 +111,8 @@ def _sign_runs(font: ImageFont.FreeTypeFont, word: str, pad: float) -> tuple[lis
         else:
             cur += ch
     if cur:
-        runs.append((x, cur)); x += font.getlength(cur)
-    return runs, x
+        runs.append((x, cur))
+    return runs
 
 
 @lru_cache(maxsize=4096)
@@ -123,7 +123,7 @@ def _render_sign(font_path: str, word: str, narrow_pad: float | None = None) -> 
     if pad <= 0 or not any(c in NARROW_CAPITALS for c in word):
         runs = [(0.0, word)]
     else:
-        runs, _ = _sign_runs(font, word, pad)
+        runs = _sign_runs(font, word, pad)
         x_last, last = runs[-1]
         left, right = runs[0][0] + font.getbbox(runs[0][1])[0], x_last + font.getbbox(last)[2]
     width = min(62, round(right - left) + 6)
