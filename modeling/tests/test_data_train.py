@@ -198,12 +198,20 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     deeper = 2 * model2.cfg.ar.layers
     R.main(["--preset", "cpu", "--out", str(grown), "--seconds", "600", "--max-steps", "2", "--scenes", "96",
             "--edits", "48", "--data", str(prepared_folder()), "--grid-steps", "1", "--batch", "4",
-            "--init", str(cont / "model.safetensors"), "--stages", "generator", "--grow-ar-layers", str(deeper)])
+            "--init", str(cont / "model.safetensors"), "--stages", "generator", "--grow-ar-layers", str(deeper),
+            "--freeze", "dit"])
     model3, _ = load_checkpoint(grown / "model.safetensors")
     assert model3.cfg.ar.layers == deeper and len(model3.ar.blocks) == deeper
     assert new_block_count(model3) == 0  # every new block has left the identity
     c = model3.state_dict()
     assert all(torch.equal(b[k], c[k]) for k in b if k.startswith(("vae.", "image_tokenizer.")))
+    # --freeze dit: the DiT draws as the checkpoint did; the connector and the AR learned through it
+    assert all(torch.equal(b[k], c[k]) for k in b if k.startswith("dit."))
+    assert any(not torch.equal(b[k], c[k]) for k in b if k.startswith("connector."))
+    assert json.loads((grown / "summary.json").read_text())["frozen"] == ["dit"]
+    for bad, why in (("dit,vae", "cannot freeze \\['vae'\\]"), ("ar,connector,dit", "nothing would train")):
+        with pytest.raises(SystemExit, match=why):
+            R.main(["--preset", "cpu", "--out", str(tmp_path / "x"), "--freeze", bad])
     # The continued run keeps the old checkpoint's sampling settings; the export sets the AR guidance default.
     from modeling.backends import OnnxBackend
     from modeling.generate import Params
@@ -232,6 +240,7 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     # Two GRPO stages (the second with edit steps): the recipe names both, provenance.rl holds the last one's check
     summary = json.loads((cont / "summary.json").read_text())
     summary["sign_narrow_pad"] = 3.5  # the run drew its signs with room for I and J: the bundle says so
+    summary["frozen"] = ["dit"]
     summary["rl_earlier"] = [{"steps": 238, "seconds": 2404.7, "eval_before": {"text": 0.5}, "eval_after": {"text": 0.6}}]
     summary["rl"] = {"steps": 120, "seconds": 2100.0, "eval_before": {"text": 0.6}, "eval_after": {"text": 0.6},
                      "edit_eval_before": {"done": 0.5}, "edit_eval_after": {"done": 0.6}}
@@ -241,6 +250,7 @@ def test_tiny_run_trains_every_stage_and_resumes(tmp_path, monkeypatch):
     assert prov["recipe"].endswith("; then GRPO (modeling/rl) 238 steps in 2404.7 s; then GRPO (modeling/rl) 120 steps in 2100.0 s with edit steps")
     assert prov["rl"]["steps"] == 120 and prov["rl"]["edit_eval_after"] == {"done": 0.6}
     assert prov["sign_narrow_pad"] == 3.5 and meta["provenance"]["sign_narrow_pad"] == 0.0
+    assert ", dit frozen" in prov["recipe"] and "frozen" not in meta["provenance"]["recipe"]
 
 
 def test_pack_brings_back_at_most_8_files_of_15_mb(tmp_path):

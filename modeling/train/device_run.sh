@@ -32,6 +32,7 @@
 # modeling/train/grow.py), TRAIN_SIGN_SHARE (share of text-to-image rows drawn from sign scenes, --sign-share),
 # TRAIN_SIGN_NARROW_PAD (pixels of extra room for each I and J on a sign; exported as ATELIER_SIGN_NARROW_PAD so
 # the training pool, the evaluation and the grids all draw signs the same way; modeling/data/assets.py),
+# TRAIN_FREEZE (generator parts stages 2-3 leave as they are, e.g. dit; run.py --freeze),
 # TRAIN_SEED (the pool's seed: give a continued run one its checkpoint has not trained on; the checkpoint READMEs
 # say which they used), AR_CFG_SCALE and EDIT_AR_CFG_SCALE (the exported bundle's default AR guidance, sampling.cfg_scale and
 # edit_cfg_scale; default: the checkpoint's config's), EDIT_KEEP_UNCHANGED (1 or 0: sampling.edit_keep_unchanged,
@@ -54,6 +55,7 @@ EXTRA=()
 [[ -n "${TRAIN_EDIT_SHARE:-}" ]] && EXTRA+=(--edit-share "$TRAIN_EDIT_SHARE")
 [[ -n "${TRAIN_GROW_AR_LAYERS:-}" ]] && EXTRA+=(--grow-ar-layers "$TRAIN_GROW_AR_LAYERS")
 [[ -n "${TRAIN_SIGN_SHARE:-}" ]] && EXTRA+=(--sign-share "$TRAIN_SIGN_SHARE")
+[[ -n "${TRAIN_FREEZE:-}" ]] && EXTRA+=(--freeze "$TRAIN_FREEZE")
 [[ -n "${TRAIN_SIGN_NARROW_PAD:-}" ]] && export ATELIER_SIGN_NARROW_PAD="$TRAIN_SIGN_NARROW_PAD"
 case "${TRAIN_BATCH:-}" in
   "") ;;

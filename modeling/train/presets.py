@@ -38,6 +38,9 @@ class TrainPreset:
     seed: int = 0
     # share of text-to-image rows drawn from scenes with a sign (None: as rendered, about 0.3); --sign-share
     sign_share: float | None = None
+    # generator components left as they are in stages 2-3 (any of "ar", "connector", "dit"); --freeze. The frozen
+    # DiT still passes the flow loss's gradient back to the connector and the AR, so they keep conditioning it.
+    frozen: tuple[str, ...] = ()
 
     def with_seconds(self, seconds: float) -> "TrainPreset":
         return dataclasses.replace(self, seconds=seconds)

@@ -211,7 +211,7 @@ class Run:
                     self.probe()
             if prog.done:
                 continue
-            params = S.stage_parameters(self.model, name)
+            params = S.stage_parameters(self.model, name, self.preset.frozen)
             self.model.train()
             self.opt = S.make_optimizer(params, budget.lr, self.device)
             if self.opt_state is not None and prog.step > 0:
@@ -227,6 +227,7 @@ class Run:
             self.reinforce()
         summary = {"preset": self.preset.name, "seed": self.preset.seed, "device": self.device, "init": self.init,
                    "sign_share": self.preset.sign_share, "sign_narrow_pad": assets_module.SIGN_NARROW_PAD,
+                   "frozen": list(self.preset.frozen),
                    "device_name": torch.cuda.get_device_name() if self.device == "cuda" else "cpu",
                    "train_seconds_budget": self.preset.seconds, "wall_seconds": round(time.time() - t0, 1),
                    "stages": {n: {"steps": p.step, "seconds": round(p.elapsed, 1),
@@ -306,6 +307,8 @@ def main(argv: list[str] | None = None) -> None:
                     "(default: as rendered, about 0.3)")
     ap.add_argument("--sign-narrow-pad", type=float, help="draw each I and J on a sign with this many extra pixels "
                     "(default: $ATELIER_SIGN_NARROW_PAD, else 0: the shipped model's signs; see modeling/data/assets.py)")
+    ap.add_argument("--freeze", help="comma-separated generator parts (ar, connector, dit) that stages 2-3 leave as "
+                    "they are, e.g. --freeze dit: the AR and connector learn while the DiT draws as the --init did")
     ap.add_argument("--grid-steps", type=int, help="diffusion steps of the sample grid (default: the config's)")
     ap.add_argument("--rl-seconds", type=float, default=0.0,
                     help="stage 4, GRPO on the AR after edit post-training, for this many seconds (default 0: skipped)")
@@ -348,6 +351,13 @@ def main(argv: list[str] | None = None) -> None:
         # Through the environment too: the pool's worker processes render the signs.
         os.environ["ATELIER_SIGN_NARROW_PAD"] = str(args.sign_narrow_pad)
         assets_module.SIGN_NARROW_PAD = args.sign_narrow_pad
+    if args.freeze:
+        frozen = tuple(sorted(set(args.freeze.split(","))))
+        try:
+            S.check_frozen(frozen)
+        except ValueError as e:
+            sys.exit(str(e))
+        preset.frozen = frozen
     if preset.device == "cuda":
         torch.set_float32_matmul_precision("high")  # TF32 for the fp32 parts (preview, encoding)
     folder = args.data or data_dir()

@@ -61,6 +61,7 @@ def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None 
                   f"states; edit post-training), preset {summary.get('preset')}, stages {json.dumps(summary.get('stages'))}"
                   + (f", continued from {summary['init']}" if summary.get("init") else "")
                   + (", tokenizer spells capitals" if spells_capitals(tokenizer) else "")
+                  + (f", {' and '.join(summary['frozen'])} frozen" if summary.get("frozen") else "")
                   + "".join(f"; then GRPO (modeling/rl) {r.get('steps')} steps in {r.get('seconds')} s"
                             + (" with edit steps" if r.get("edit_eval_before") else "")
                             for r in summary.get("rl_earlier", []) + ([summary["rl"]] if summary.get("rl") else [])),

@@ -223,10 +223,30 @@ def edit_step(model: AtelierModel, pool: Pool, ctx: Context, budget: StageBudget
     return step
 
 
-def stage_parameters(model: AtelierModel, stage: str) -> list[torch.nn.Parameter]:
+GENERATOR_PARTS = ("ar", "connector", "dit")
+
+
+def check_frozen(frozen: tuple[str, ...]) -> None:
+    unknown = set(frozen) - set(GENERATOR_PARTS)
+    if unknown:
+        raise ValueError(f"cannot freeze {sorted(unknown)}: the generator parts are {', '.join(GENERATOR_PARTS)}")
+    if set(frozen) == set(GENERATOR_PARTS):
+        raise ValueError("every generator part is frozen: nothing would train")
+
+
+def stage_parameters(model: AtelierModel, stage: str, frozen: tuple[str, ...] = ()) -> list[torch.nn.Parameter]:
+    """The parameters a stage trains. Frozen generator parts get requires_grad=False (no weight gradients are
+    computed for them), but gradients still flow through them to the parts before."""
     if stage == "autoencoders":
         return list(model.vae.parameters()) + list(model.image_tokenizer.parameters())
-    return list(model.ar.parameters()) + list(model.connector.parameters()) + list(model.dit.parameters())
+    check_frozen(frozen)
+    params: list[torch.nn.Parameter] = []
+    for part in GENERATOR_PARTS:
+        module = getattr(model, part)
+        module.requires_grad_(part not in frozen)
+        if part not in frozen:
+            params += list(module.parameters())
+    return params
 
 
 def make_optimizer(params: list[torch.nn.Parameter], lr: float, device: str) -> torch.optim.Optimizer:
