@@ -64,7 +64,9 @@ def export(run: Path, bundle: Path, trained_on: str, ar_cfg_scale: float | None 
                   + (f", {' and '.join(summary['frozen'])} frozen" if summary.get("frozen") else "")
                   + "".join(f"; then GRPO (modeling/rl) {r.get('steps')} steps in {r.get('seconds')} s"
                             + (" with edit steps" if r.get("edit_eval_before") else "")
-                            for r in summary.get("rl_earlier", []) + ([summary["rl"]] if summary.get("rl") else [])),
+                            for r in summary.get("rl_earlier", []) + ([summary["rl"]] if summary.get("rl") else []))
+                  + (f"; then blended weight by weight with {summary['merge']['base']}, alpha {summary['merge']['alpha']} "
+                     f"({', '.join(summary['merge']['parts'])}; modeling/train/merge.py)" if summary.get("merge") else ""),
         "trained_on": trained_on,
         # how the training signs were drawn (extra room for I and J, modeling/data/assets.py): the evaluation
         # draws its signs the same way (modeling/eval/run.py use_sign_style)
