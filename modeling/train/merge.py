@@ -23,8 +23,7 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import load_checkpoint, save_checkpoint
-
-PARTS = ("ar", "connector", "dit")
+from .stages import GENERATOR_PARTS as PARTS
 AUTOENCODERS = ("vae.", "image_tokenizer.")
 
 
