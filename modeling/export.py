@@ -40,6 +40,13 @@ from .image_tokenizer import ImageTokenizerDecoderGraph, ImageTokenizerEncoderGr
 OPSET = 18
 FORMAT_VERSION = 1
 ROLES = ("ar", "connector", "dit", "vae_encoder", "vae_decoder", "image_tokenizer_encoder", "image_tokenizer_decoder")
+# Optional: a second set of generator weights that instruction edits run on (docs/bundle-spec.md, "Edit
+# generator"). The reference publishes its generator and its editor as separate checkpoints; a bundle can carry
+# both because they share the tokenizer, the autoencoders and the latent scale, so only these three graphs differ.
+EDIT_GENERATOR_ROLES = {"ar": "edit_ar", "connector": "edit_connector", "dit": "edit_dit"}
+# The config sections both generators must share (the engine sizes the KV cache, the condition and the latents
+# from the bundle's one config).
+SHARED_CONFIG = ("image_size", "text", "image_tokenizer", "ar", "connector", "dit", "vae")
 
 
 def _t(name, dtype, shape):
@@ -283,6 +290,34 @@ def export_bundle(model: AtelierModel, tokenizer: Tokenizer, out: str | Path, li
     files = [f"{role}.onnx" for role in ROLES] + ["tokenizer.json"]
     meta["files"] = [{"path": f, "sha256": sha256_file(out / f), "bytes": (out / f).stat().st_size} for f in files]
     (out / "bundle.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
+
+
+def add_edit_generator(bundle_dir: str | Path, model: AtelierModel, provenance: dict, log=print) -> dict:
+    """Writes `model`'s AR, connector and DiT into an existing bundle as edit_ar / edit_connector / edit_dit and
+    rewrites bundle.json (graphs, files, provenance.edit_generator). The caller checks that the two models share
+    the tokenizer and autoencoders (modeling/train/edit_generator.py); the architecture is checked here."""
+    root = Path(bundle_dir)
+    meta = json.loads((root / "bundle.json").read_text())
+    cfg = model.cfg
+    mine = cfg.to_dict()
+    differ = [k for k in SHARED_CONFIG if mine.get(k) != meta["config"].get(k)]
+    if differ:
+        raise ValueError(f"the edit generator's config differs from the bundle's in {', '.join(differ)}: "
+                         "both generators must have the same architecture, vocabulary and latents")
+    model.eval()
+    modules = graph_modules(model)
+    listed = {f["path"]: f for f in meta["files"]}
+    for role, name in EDIT_GENERATOR_ROLES.items():
+        path = root / f"{name}.onnx"
+        t0 = time.perf_counter()
+        export_graph(modules[role], cfg, role, path)
+        log(f"exported {path.name} in {time.perf_counter() - t0:.2f}s")
+        meta["graphs"][name] = {"file": path.name, **graph_io(cfg)[role]}
+        listed[path.name] = {"path": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+    meta["files"] = list(listed.values())
+    meta["provenance"]["edit_generator"] = provenance
+    (root / "bundle.json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
 
 

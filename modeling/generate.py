@@ -258,9 +258,15 @@ def text_to_image(backend, tokenizer, prompts: list[str], draws: Draws, params: 
     return _generate(backend, tokenizer, backend.cfg, prompts, draws, params)
 
 
+def edit_backend(backend):
+    """The backend instruction edits run on: the bundle's edit generator when it has one (backends.py for_edits)."""
+    return backend.for_edits() if hasattr(backend, "for_edits") else backend
+
+
 def edit(backend, tokenizer, prompt: str, reference_uint8: np.ndarray, draws: Draws, params: Params) -> dict:
     """reference_uint8 [3, H, W]; every item of the batch (draws.noise.shape[0]) edits the same reference."""
     batch = draws.noise.shape[0]
+    backend = edit_backend(backend)
     ref = encode_reference(backend, backend.cfg, np.repeat(reference_uint8[None], batch, axis=0))
     rec = _generate(backend, tokenizer, backend.cfg, [prompt] * batch, draws, params, ref=ref)
     rec["reference_image"] = reference_uint8

@@ -214,8 +214,35 @@ def write_all(out: Path) -> None:
     rec = inpaint(backend, tokenizer, prompt, img, mask, Draws.seeded(3, 1, shape), params)
     write_record(ref / "inpaint.json", {"case": "inpaint", "prompt": prompt, "seed": 3, "batch": 1,
                                         "params": asdict(params)}, rec)
+    write_edit_generator_fixture(out, model, tokenizer, img)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"wrote {out}: {total / 1e6:.2f} MB")
+
+
+def write_edit_generator_fixture(out: Path, model, tokenizer, img: np.ndarray) -> None:
+    """bundle-fixture-edit: the fixture bundle plus an edit generator (modeling/train/edit_generator.py) whose AR,
+    connector and DiT are another random draw (seed 1) over the same autoencoders; and the edit of `edit.json`
+    (same prompt, image and draws) as that bundle must make it."""
+    import copy
+
+    cfg = model.cfg
+    other, _ = random_fixture_model(cfg, seed=1)
+    editor = copy.deepcopy(model)
+    for part in ("ar", "connector", "dit"):
+        getattr(editor, part).load_state_dict(getattr(other, part).state_dict())
+    bundle_dir = out / "bundle-fixture-edit"
+    if bundle_dir.exists():
+        shutil.rmtree(bundle_dir)
+    shutil.copytree(out / "bundle-fixture", bundle_dir)
+    from .export import add_edit_generator
+    add_edit_generator(bundle_dir, editor, {"checkpoint": "random init, seed 1 (fixture)", "sign_narrow_pad": 0.0},
+                       log=lambda s: None)
+    backend = TorchBackend(model, edit_model=editor)
+    params = Params.defaults(cfg)
+    prompt = "remove the cat"
+    rec = edit(backend, tokenizer, prompt, img, Draws.seeded(7, 1, cfg.latent_shape), params)
+    write_record(out / "reference" / "edit-generator.json", {"case": "edit-generator", "prompt": prompt, "seed": 7,
+                                                            "batch": 1, "params": asdict(params)}, rec)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..generate import Params, decode, diffuse, to_model_image
+from ..generate import Params, decode, diffuse, edit_backend, to_model_image
 from ..prompting import build_prompt_ids
 
 
@@ -64,6 +64,7 @@ def edit_fidelity(backend, tok, instruction: str, src_uint8: np.ndarray, tgt_uin
     """src/tgt uint8 [H, W, 3]; `sampled` is generate.edit's record for this pair (batch 1) made with `noise`.
     Returns the teacher-forced code agreement, the sampled copy rate and the image drawn from the true codes
     (uint8 [H, W, 3]) for the caller to score like the sampled one."""
+    backend = edit_backend(backend)  # the generator the edit itself ran on
     ref_codes = sampled["ref_codes"][0]
     tgt_codes = _true_codes(backend, tgt_uint8)
     tf = teacher_forced(backend, tok, instruction, ref_codes, tgt_codes)

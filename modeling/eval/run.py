@@ -73,12 +73,16 @@ def _se(xs):
     return float(np.std(xs, ddof=1) / math.sqrt(len(xs))) if len(xs) > 1 else None
 
 
-def use_sign_style(meta: dict) -> float:
+def use_sign_style(meta: dict, edits: bool = False) -> float:
     """Draw the evaluation's signs the way the bundle's model was trained to: provenance.sign_narrow_pad (the
-    extra room given to I and J, modeling/data/assets.py; absent = 0). $ATELIER_SIGN_NARROW_PAD, when set,
-    overrides it (for probes). Returns the pad used."""
+    extra room given to I and J, modeling/data/assets.py; absent = 0); for edits (`edits`) in a bundle with an
+    edit generator, provenance.edit_generator.sign_narrow_pad, the way the model the edits run on was trained.
+    $ATELIER_SIGN_NARROW_PAD, when set, overrides both (for probes). Returns the pad used."""
     env = os.environ.get("ATELIER_SIGN_NARROW_PAD")
-    pad = float(env) if env is not None else float((meta.get("provenance") or {}).get("sign_narrow_pad") or 0.0)
+    prov = meta.get("provenance") or {}
+    if edits and isinstance(prov.get("edit_generator"), dict):
+        prov = prov["edit_generator"]
+    pad = float(env) if env is not None else float(prov.get("sign_narrow_pad") or 0.0)
     if pad != assets_module.SIGN_NARROW_PAD:
         assets_module.SIGN_NARROW_PAD = pad
         assets_module._render_sign.cache_clear()
@@ -158,7 +162,8 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
             if "text_similarity" in scores:
                 p["text_similarity_from_true_codes"] = scores["text_similarity"]
                 true_code_text_sim.append(scores["text_similarity"])
-    # edits
+    # edits (their signs drawn as the generator the edits run on was trained)
+    edit_sign_pad = use_sign_style(backend.bundle.meta, edits=True)
     edit_rows, edit_items = [], []
     for k in range(n_edits):
         pair = sample_edit(scene_rng(seed, "heldout", k, "eval-edit"), names, "heldout", synonyms=syn)
@@ -200,7 +205,8 @@ def evaluate(bundle: Path, out: Path, n_single=48, n_count=16, n_sign=24, n_pair
     report = {
         "bundle": str(bundle), "bundle_name": backend.bundle.meta.get("name"), "runtime": "onnxruntime (CPU)",
         "split": "heldout (see modeling/data/split.py)", "seed": seed, "n_prompts": len(items),
-        "params": vars(params), "sign_narrow_pad": sign_pad, "seconds_generation": round(t_gen, 1),
+        "params": vars(params), "sign_narrow_pad": sign_pad, "edit_sign_narrow_pad": edit_sign_pad,
+        "edit_generator": backend.has_edit_generator, "seconds_generation": round(t_gen, 1),
         "categories": categories, "categories_n": categories_n, "categories_se": categories_se,
         "overall": float(np.mean(scored)) if scored else None,
         "overall_without_text": _mean([v for k, v in categories.items() if k != "text"]),

@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import type { LoraWeights } from '../../src-main/engine';
 
 export const FIXTURE_BUNDLE = fileURLToPath(new URL('../fixtures/bundle-fixture', import.meta.url));
+/** The fixture bundle plus an edit generator (another random AR, connector and DiT; modeling/make_fixtures.py). */
+export const FIXTURE_EDIT_BUNDLE = fileURLToPath(new URL('../fixtures/bundle-fixture-edit', import.meta.url));
 export const REFERENCE_DIR = fileURLToPath(new URL('../fixtures/reference', import.meta.url));
 
 export type SafeTensor =
@@ -94,4 +97,16 @@ export async function gradientPng(width: number, height: number): Promise<Uint8A
     }
   }
   return new Uint8Array(await sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer());
+}
+
+/** A deterministic random LoRA for the bundle's targets (rank `rank`, entries in ±scale). */
+export function randomLora(targets: { in: number; out: number }[], rank: number, seed: number, scale = 0.5): LoraWeights {
+  let s = seed;
+  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  return {
+    rank,
+    alpha: rank,
+    down: targets.map((t) => Float32Array.from({ length: rank * t.in }, () => rnd() * scale)),
+    up: targets.map((t) => Float32Array.from({ length: t.out * rank }, () => rnd() * scale)),
+  };
 }

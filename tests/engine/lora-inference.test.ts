@@ -4,20 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadBundle } from '../../src-main/engine';
-import type { LoraWeights } from '../../src-main/engine';
 import { loraInputs } from '../../src-main/engine/diffusion/lora';
-import { FIXTURE_BUNDLE } from './helpers';
-
-function randomLora(targets: { in: number; out: number }[], rank: number, seed: number, scale = 0.5): LoraWeights {
-  let s = seed;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  return {
-    rank,
-    alpha: rank,
-    down: targets.map((t) => Float32Array.from({ length: rank * t.in }, () => rnd() * scale)),
-    up: targets.map((t) => Float32Array.from({ length: t.out * rank }, () => rnd() * scale)),
-  };
-}
+import { FIXTURE_BUNDLE, randomLora } from './helpers';
 
 function diff(a: Uint8Array, b: Uint8Array): number {
   let d = 0;

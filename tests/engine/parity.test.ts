@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { loadBundle } from '../../src-main/engine';
 import type { GenerationResult } from '../../src-main/engine';
-import { FIXTURE_BUNDLE, REFERENCE_DIR, f32, maxAbsDiff, planarPng, planarToHwc, readSafetensors, tempBundle } from './helpers';
+import { FIXTURE_BUNDLE, FIXTURE_EDIT_BUNDLE, REFERENCE_DIR, f32, maxAbsDiff, planarPng, planarToHwc, randomLora, readSafetensors, tempBundle } from './helpers';
 
 interface Case {
   case: string;
@@ -324,4 +324,36 @@ test('inpaint with recorded draws matches the reference and keeps unmasked pixel
     for (let ch = 0; ch < 3; ch++) assert.equal(out[p * 3 + ch], original[p * 3 + ch], `unmasked pixel ${p} changed`);
   }
   assert.ok(kept > 0 && kept < width * height, 'the fixture mask has both regions');
+});
+
+test('a bundle with an edit generator runs edits on it, everything else (and LoRA edits) on its own weights', { skip }, async (t) => {
+  const { c, t: ref } = load('edit-generator');
+  const plainEdit = load('edit').c;
+  const t2i = load('t2i');
+  const engine = await loadBundle(FIXTURE_EDIT_BUNDLE, { executionProvider: 'cpu', threads: 1 });
+  try {
+    const { width, height } = engine.manifest.image;
+    const image = await planarPng(ref.get('reference_image')!.data as Uint8Array, width, height);
+    const draws = { uniforms: c.uniforms, noise: f32(ref, 'noise') };
+    const r = await engine.edit({ ...editCommon(c), image, draws });
+    compare(r, c, ref, (s) => t.diagnostic(s), width, height);
+    assert.notDeepEqual(c.codes, plainEdit.codes, 'the fixture: the edit generator samples other codes than the bundle\'s own AR');
+    assert.equal(r.images[0]!.metadata.model.generator, 'edit');
+    // Text-to-image is the bundle's own generator: the plain fixture's reference, exactly.
+    const g = await engine.textToImage({ ...common(t2i.c), draws: { uniforms: t2i.c.uniforms, noise: f32(t2i.t, 'noise') } });
+    compare(g, t2i.c, t2i.t, (s) => t.diagnostic(s), width, height);
+    assert.equal(g.images[0]!.metadata.model.generator, undefined);
+    // With a LoRA (trained against the bundle's own DiT) the edit stays on the bundle's own generator: its AR
+    // samples the plain edit's codes.
+    const lora = randomLora(engine.manifest.lora!.targets, 2, 3);
+    const withLora = await engine.edit({ ...editCommon(c), image, draws, loras: [{ weights: lora, weight: 1 }] });
+    assert.deepEqual(withLora.intermediates!.codes, plainEdit.codes);
+    assert.equal(withLora.images[0]!.metadata.model.generator, undefined);
+    // A weight-0 LoRA is no LoRA: back on the edit generator.
+    const off = await engine.edit({ ...editCommon(c), image, draws, loras: [{ weights: lora, weight: 0 }] });
+    assert.deepEqual(off.intermediates!.codes, c.codes);
+    assert.equal(engine.liveTensors, 0);
+  } finally {
+    await engine.dispose();
+  }
 });

@@ -3,7 +3,7 @@
 // connector. Logits processing and sampling live in ../sampler; this file only moves tensors.
 import * as ort from 'onnxruntime-node';
 import type { BundleManifest } from '../bundle/manifest';
-import type { SessionPool } from '../bundle/sessions';
+import type { GraphRunner } from '../bundle/sessions';
 import type { TensorLedger } from '../runtime/ledger';
 import { KvCache } from './kv-cache';
 import { leftPad } from './batch';
@@ -64,7 +64,7 @@ function lastRow(data: Float32Array, row: number, seq: number, width: number): F
 
 export async function generateCodes(
   m: BundleManifest,
-  sessions: SessionPool,
+  sessions: GraphRunner,
   ledger: TensorLedger,
   req: ArRequest,
 ): Promise<ArResult> {

@@ -12,6 +12,13 @@ export interface GraphIo {
 export function expectedGraphIo(role: GraphRole, m: BundleManifest): GraphIo {
   const layers = Array.from({ length: m.ar.layers }, (_, i) => i);
   switch (role) {
+    // an edit generator's graphs have the names of the graphs they stand in for
+    case 'edit_ar':
+      return expectedGraphIo('ar', m);
+    case 'edit_connector':
+      return expectedGraphIo('connector', m);
+    case 'edit_dit':
+      return expectedGraphIo('dit', m);
     case 'ar':
       return {
         inputs: [

@@ -30,7 +30,19 @@ export const GRAPH_ROLES = [
 ] as const;
 /** Optional roles: present only in bundles that carry LoRA graphs (docs/bundle-spec.md, issue 7). */
 export const LORA_GRAPH_ROLE = 'dit_lora';
-export type GraphRole = (typeof GRAPH_ROLES)[number] | typeof LORA_GRAPH_ROLE;
+/**
+ * Optional roles, all three or none: a second generator that instruction edits run on (docs/bundle-spec.md,
+ * "Edit generator"). Same architecture, tokenizer and autoencoders as the bundle's own; only the weights differ.
+ */
+export const EDIT_GENERATOR_ROLES = { ar: 'edit_ar', connector: 'edit_connector', dit: 'edit_dit' } as const;
+export type GeneratorRole = keyof typeof EDIT_GENERATOR_ROLES;
+export type EditGeneratorRole = (typeof EDIT_GENERATOR_ROLES)[GeneratorRole];
+export type GraphRole = (typeof GRAPH_ROLES)[number] | typeof LORA_GRAPH_ROLE | EditGeneratorRole;
+
+/** True when the bundle carries an edit generator (checkConsistency refuses a partial one). */
+export function hasEditGenerator(m: BundleManifest): boolean {
+  return Object.values(EDIT_GENERATOR_ROLES).every((role) => Boolean(m.graphs[role]));
+}
 /** With LoRA graphs, the DiT weights of dit, dit_lora and dit_train_lora: ONNX external data beside them. */
 export const LORA_WEIGHTS_FILE = 'dit_lora.weights';
 
@@ -163,6 +175,11 @@ export function parseManifest(text: string, source = 'bundle.json'): BundleManif
 function checkConsistency(m: BundleManifest, source: string): void {
   const problems: string[] = [];
   for (const role of GRAPH_ROLES) if (!m.graphs[role]) problems.push(`graphs.${role} is missing`);
+  const editRoles = Object.values(EDIT_GENERATOR_ROLES);
+  const present = editRoles.filter((role) => m.graphs[role]);
+  if (present.length && present.length < editRoles.length) {
+    problems.push(`an edit generator needs ${editRoles.join(', ')}; graphs has only ${present.join(', ')}`);
+  }
   const [gh, gw] = m.image_tokens.grid;
   if (gh * gw !== m.image_tokens.count) problems.push(`image_tokens.grid ${gh}×${gw} ≠ count ${m.image_tokens.count}`);
   if (m.condition.length !== m.image_tokens.count + 1) {

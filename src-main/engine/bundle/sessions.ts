@@ -2,7 +2,8 @@
 // The first session settles the execution provider (for 'auto' by trying candidates); the others
 // are created on that provider so a bundle never runs half on one device, half on another.
 import type * as ort from 'onnxruntime-node';
-import type { BundleManifest, GraphRole } from './manifest';
+import type { BundleManifest, GraphRole, GeneratorRole } from './manifest';
+import { EDIT_GENERATOR_ROLES } from './manifest';
 import { checkGraphNames, checkGraphTypes } from './graph-io';
 import { resolveInBundle } from './verify';
 import type { ConcreteProvider, ExecutionProviderChoice } from '../runtime/providers';
@@ -36,7 +37,22 @@ export function arThreadCount(hiddenSize: number, threads: number | undefined): 
   return hiddenSize <= SMALL_AR_HIDDEN ? 1 : threads;
 }
 
-export class SessionPool {
+/** What the pipeline stages need of a session pool: run a graph by role. */
+export interface GraphRunner {
+  run(role: GraphRole, feeds: Record<string, ort.Tensor>, ledger: TensorLedger, opts?: { checkFinite?: boolean }): Promise<Record<string, ort.Tensor>>;
+}
+
+/**
+ * The pool as an edit sees it in a bundle with an edit generator: 'ar', 'connector' and 'dit' run the edit
+ * generator's graphs, every other role (the shared encoders and decoders) the bundle's own. The sessions are
+ * the pool's, so each graph still loads once.
+ */
+export function editGeneratorView(pool: GraphRunner): GraphRunner {
+  const swap = (role: GraphRole): GraphRole => (role in EDIT_GENERATOR_ROLES ? EDIT_GENERATOR_ROLES[role as GeneratorRole] : role);
+  return { run: (role, feeds, ledger, opts) => pool.run(swap(role), feeds, ledger, opts) };
+}
+
+export class SessionPool implements GraphRunner {
   private readonly sessions = new Map<GraphRole, Promise<ort.InferenceSession>>();
   private provider: ConcreteProvider | null = null;
   private reasons: string[] = [];
@@ -79,8 +95,9 @@ export class SessionPool {
     const spec = this.manifest.graphs[role];
     if (!spec) throw new Error(`bundle has no graph '${role}'`);
     const file = resolveInBundle(this.dir, spec.file);
-    const threads = role === 'ar' ? arThreadCount(this.manifest.ar.hidden_size, this.opts.threads) : this.opts.threads;
-    if (role === 'ar' && this.arOnCpu()) {
+    const isAr = role === 'ar' || role === EDIT_GENERATOR_ROLES.ar;
+    const threads = isAr ? arThreadCount(this.manifest.ar.hidden_size, this.opts.threads) : this.opts.threads;
+    if (isAr && this.arOnCpu()) {
       let cpu;
       try {
         cpu = await createSessionWithProvider(file, 'cpu', { threads });

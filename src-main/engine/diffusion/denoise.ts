@@ -3,7 +3,7 @@
 // every step; variations start part-way down the schedule from a re-noised image.
 import * as ort from 'onnxruntime-node';
 import type { BundleManifest } from '../bundle/manifest';
-import type { SessionPool } from '../bundle/sessions';
+import type { GraphRunner } from '../bundle/sessions';
 import type { TensorLedger } from '../runtime/ledger';
 import type { SamplerName } from '../scheduler/flow-match';
 import { flowMatchSigmas, stepperFor } from '../scheduler/flow-match';
@@ -75,7 +75,7 @@ export function blendKnown(x: Float32Array, blend: LatentBlend, sigma: number, p
 
 export async function denoise(
   m: BundleManifest,
-  sessions: SessionPool,
+  sessions: GraphRunner,
   ledger: TensorLedger,
   req: DenoiseRequest,
 ): Promise<DenoiseResult> {

@@ -2,11 +2,11 @@
 // latent → RGB preview, and the image tokenizer used by the AR side.
 import * as ort from 'onnxruntime-node';
 import type { BundleManifest } from '../bundle/manifest';
-import type { SessionPool } from '../bundle/sessions';
+import type { GraphRunner } from '../bundle/sessions';
 import type { TensorLedger } from '../runtime/ledger';
 
 async function runOne(
-  sessions: SessionPool,
+  sessions: GraphRunner,
   ledger: TensorLedger,
   role: 'vae_encoder' | 'vae_decoder' | 'image_tokenizer_encoder' | 'image_tokenizer_decoder',
   input: ort.Tensor,
@@ -27,7 +27,7 @@ async function runOne(
 }
 
 /** Pixels [B, 3, H, W] in [-1, 1] → scaled latents `(raw − shift) × scale`. */
-export async function encodeLatents(m: BundleManifest, sessions: SessionPool, ledger: TensorLedger, pixels: Float32Array, batch: number): Promise<Float32Array> {
+export async function encodeLatents(m: BundleManifest, sessions: GraphRunner, ledger: TensorLedger, pixels: Float32Array, batch: number): Promise<Float32Array> {
   const { width: W, height: H } = m.image;
   const raw = (await runOne(sessions, ledger, 'vae_encoder', new ort.Tensor('float32', pixels, [batch, 3, H, W]), 'latents')) as Float32Array;
   const { scaling_factor: scale, shift_factor: shift } = m.latent;
@@ -37,7 +37,7 @@ export async function encodeLatents(m: BundleManifest, sessions: SessionPool, le
 }
 
 /** Scaled latents → pixels [B, 3, H, W] in (roughly) [-1, 1], via `raw = x / scale + shift`. */
-export async function decodeLatents(m: BundleManifest, sessions: SessionPool, ledger: TensorLedger, latents: Float32Array, batch: number): Promise<Float32Array> {
+export async function decodeLatents(m: BundleManifest, sessions: GraphRunner, ledger: TensorLedger, latents: Float32Array, batch: number): Promise<Float32Array> {
   const { channels: C, height: h, width: w } = m.latent;
   const { scaling_factor: scale, shift_factor: shift } = m.latent;
   const raw = new Float32Array(latents.length);
@@ -46,13 +46,13 @@ export async function decodeLatents(m: BundleManifest, sessions: SessionPool, le
 }
 
 /** Pixels [B, 3, H, W] → image codes [B, count]. */
-export async function encodeCodes(m: BundleManifest, sessions: SessionPool, ledger: TensorLedger, pixels: Float32Array, batch: number): Promise<BigInt64Array> {
+export async function encodeCodes(m: BundleManifest, sessions: GraphRunner, ledger: TensorLedger, pixels: Float32Array, batch: number): Promise<BigInt64Array> {
   const { width: W, height: H } = m.image;
   return (await runOne(sessions, ledger, 'image_tokenizer_encoder', new ort.Tensor('float32', pixels, [batch, 3, H, W]), 'codes')) as BigInt64Array;
 }
 
 /** Codes [B, count] → preview pixels [B, 3, H, W]. */
-export async function decodeCodes(m: BundleManifest, sessions: SessionPool, ledger: TensorLedger, codes: BigInt64Array, batch: number): Promise<Float32Array> {
+export async function decodeCodes(m: BundleManifest, sessions: GraphRunner, ledger: TensorLedger, codes: BigInt64Array, batch: number): Promise<Float32Array> {
   const count = m.image_tokens.count;
   return (await runOne(sessions, ledger, 'image_tokenizer_decoder', new ort.Tensor('int64', codes, [batch, count]), 'image')) as Float32Array;
 }

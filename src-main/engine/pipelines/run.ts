@@ -5,6 +5,9 @@
 import { randomInt } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import type { Bundle } from '../bundle';
+import { hasEditGenerator } from '../bundle/manifest';
+import type { GraphRunner } from '../bundle/sessions';
+import { editGeneratorView } from '../bundle/sessions';
 import type { TensorLedger } from '../runtime/ledger';
 import { Rng } from '../sampler/rng';
 import type { UniformSource } from '../ar/decode';
@@ -95,7 +98,11 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
   validate(opts);
   const { bundle, ledger } = ctx;
   const m = bundle.manifest;
-  const sessions = bundle.sessions;
+  const loraActive = Boolean(opts.loras?.some((l) => l.weight !== 0));
+  // Instruction edits run on the bundle's edit generator when it has one; with a LoRA they stay on the
+  // bundle's own generator, the DiT the LoRA was trained against. Shared graphs are the same either way.
+  const generator: 'main' | 'edit' = plan.template === 'edit' && hasEditGenerator(m) && !loraActive ? 'edit' : 'main';
+  const sessions: GraphRunner = generator === 'edit' ? editGeneratorView(bundle.sessions) : bundle.sessions;
   const t0 = performance.now();
   const signal = opts.signal;
   const prompt = opts.prompt ?? '';
@@ -231,7 +238,7 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
     blend,
     init,
     // LoRAs switch the DiT to the dit_lora graph; weight-0 LoRAs are dropped, none left = plain dit.
-    lora: opts.loras?.some((l) => l.weight !== 0) ? loraInputs(m, opts.loras) : undefined,
+    lora: loraActive && opts.loras ? loraInputs(m, opts.loras) : undefined,
     signal,
     onStep: async (done, total, x) => {
       progress({ stage: 'dit', done, total });
@@ -251,7 +258,7 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
   const pixels = await decodeLatents(m, sessions, ledger, dit.latents, batch);
   timings.vaeDecodeMs = performance.now() - tVae;
   signal?.throwIfAborted();
-  const info = sessions.providerInfo;
+  const info = bundle.sessions.providerInfo;
   const provider = info.provider && info.arProvider && info.arProvider !== info.provider ? `${info.provider} (AR on ${info.arProvider})` : info.provider;
   const images: GeneratedImage[] = [];
   for (let b = 0; b < batch; b++) {
@@ -282,12 +289,12 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
       ar: { temperature: sampling.temperature, top_k: sampling.topK, top_p: sampling.topP, cfg_scale: sampling.cfgScale },
       width: img.width,
       height: img.height,
-      model: { name: m.name, variant: m.variant, hash: bundle.hash },
+      model: { name: m.name, variant: m.variant, hash: bundle.hash, ...(generator === 'edit' ? { generator } : {}) },
       execution_provider: provider,
       parent: plan.parentSha256 ? { sha256: plan.parentSha256, ...(opts.parentId ? { id: opts.parentId } : {}) } : null,
       ...plan.extraMeta,
       ...(kept ? { keep_unchanged: kept } : {}),
-      ...(opts.loras?.some((l) => l.weight !== 0)
+      ...(loraActive && opts.loras
         ? { loras: opts.loras.filter((l) => l.weight !== 0).map((l, i) => ({ name: l.name ?? `lora-${i + 1}`, weight: l.weight, rank: l.weights.rank })) }
         : {}),
       warnings: [...warnings, ...plan.notices],
