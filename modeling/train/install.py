@@ -100,6 +100,12 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
                 f"Euler steps, shift {p['shift']}, guidance {p['cfg_scale']}"
                 + ("; edits keep the cells whose code the AR kept (`sampling.edit_keep_unchanged`)" if p.get("edit_keep_unchanged") else "")
                 + ".\n" if p else "")
+    eg = prov.get("edit_generator")
+    editor = (f"- Edits run on a second generator in the bundle (docs/bundle-spec.md, \"Edit generator\"): the AR, connector "
+              f"and DiT of {eg.get('checkpoint')}{' — ' + eg['notes'] if eg.get('notes') else ''}; text-to-image, inpaint "
+              "and variations on the weights above. The edit scores below are that generator's.\n" if eg else "")
+    lora_edits = (" An edit with a LoRA runs on the text-to-image generator, the DiT the LoRA was trained against."
+                  if eg else "")
     return f"""# {meta['name']} ({meta['variant']})
 
 A BLIP3o-NEXT-like text-to-image and edit model at nano scale (64 × 64 px): an AR transformer samples
@@ -111,7 +117,7 @@ Trained from scratch by this project on procedural emoji scenes (modeling/data).
 - Commit: {prov.get('commit')}
 - Data and licences: {'; '.join(f"{d['name']} ({d['license']})" for d in prov.get('data', []))}
 - Weights licence: {meta['license']}
-
+{editor}
 ## Evaluation (held-out prompts, onnxruntime, `python -m modeling.eval.run`)
 
 {scores['n_prompts']} text-to-image prompts and {e['n']} edits from the held-out split (combinations of
@@ -134,7 +140,7 @@ Edits: instruction done {_fmt(e['done'])}{pm(e.get('done_se'))} ({kinds}); PSNR 
 {notes}
 ## LoRA
 The bundle carries the optional LoRA graphs (`dit_lora`, `dit_train_lora`; docs/lora.md), sharing the
-DiT weights file, so the in-app wizard and `--lora` work on it. LoRAs adapt the DiT only.
+DiT weights file, so the in-app wizard and `--lora` work on it. LoRAs adapt the DiT only.{lora_edits}
 
 ## What it cannot do
 - 64 × 64 pixels only; a vocabulary of 172 training emoji on flat or gradient backgrounds, short sign
