@@ -112,3 +112,17 @@ def test_refuses_a_checkpoint_that_does_not_share_the_bundles_tokenizer_autoenco
         edit_generator_main(["--bundle", str(bundle), "--checkpoint", str(tmp_path / "missing.safetensors")])
     with pytest.raises(SystemExit, match="autoencoders"):
         edit_generator_main(["--bundle", str(bundle), "--checkpoint", str(tmp_path / "vae.safetensors")])
+
+
+def test_a_reexport_rebuilds_the_edit_generator_from_the_checkpoint_provenance_names(bundle_and_editor, tmp_path):
+    from modeling.train.reexport import reexport
+
+    bundle, ckpt, model, _, tok = bundle_and_editor
+    add(bundle, ckpt, notes="edits", log=lambda s: None)
+    save_checkpoint(tmp_path / "main.safetensors", model, tok)
+    again = reexport(tmp_path / "main.safetensors", bundle, tmp_path / "again", log=lambda s: None)
+    before = json.loads((bundle / "bundle.json").read_text())
+    assert {f["path"]: f["sha256"] for f in again["files"]} == {f["path"]: f["sha256"] for f in before["files"]}
+    mine, theirs = again["provenance"]["edit_generator"], before["provenance"]["edit_generator"]
+    assert {k: mine[k] for k in ("checkpoint", "notes", "sign_narrow_pad")} == {k: theirs[k] for k in ("checkpoint", "notes", "sign_narrow_pad")}
+    assert OnnxBackend(tmp_path / "again").has_edit_generator

@@ -73,7 +73,10 @@ def check_compatible(bundle_dir: Path, model, tokenizer) -> dict:
     return {"image_codes_agree": same_codes, "latent_max_diff": round(latent_diff, 5)}
 
 
-def add(bundle_dir: Path, checkpoint: Path, notes: str = "", sign_narrow_pad: float | None = None, log=print) -> dict:
+def add(bundle_dir: Path, checkpoint: Path, notes: str = "", sign_narrow_pad: float | None = None, log=print,
+        checkpoint_label: str | None = None) -> dict:
+    """checkpoint_label: how provenance names the checkpoint (default: the path as given; keep it relative to the
+    repository so a re-export finds it)."""
     from ..checkpoint import load_checkpoint
     from ..export import add_edit_generator, git_commit
 
@@ -82,7 +85,7 @@ def add(bundle_dir: Path, checkpoint: Path, notes: str = "", sign_narrow_pad: fl
     summary_path = checkpoint.parent / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     pad = sign_narrow_pad if sign_narrow_pad is not None else float(summary.get("sign_narrow_pad") or 0.0)
-    prov = {"checkpoint": str(checkpoint), "notes": notes, "commit": git_commit(), "sign_narrow_pad": pad,
+    prov = {"checkpoint": checkpoint_label or str(checkpoint), "notes": notes, "commit": git_commit(), "sign_narrow_pad": pad,
             "checks": checks}
     meta = add_edit_generator(bundle_dir, model, prov, log=log)
     return {"provenance": prov, "bytes": sum(f["bytes"] for f in meta["files"])}

@@ -5,7 +5,8 @@
 
 The weights are the checkpoint's (the fp16 copy every run folder commits); the config — sampling and
 scheduler defaults included — and the provenance (data, recipe, training commit, where it was trained) are the
-`--like` bundle's, so the new bundle differs from it only in what the export itself does (modeling/export.py,
+`--like` bundle's (with its edit generator, rebuilt from the checkpoint its provenance.edit_generator names), so
+the new bundle differs from it only in what the export itself does (modeling/export.py,
 e.g. storing fp16 weights as fp16). Evaluate and install it as any other: `python -m modeling.train.install
 --bundle OUT …` (install adds the LoRA graphs).
 """
@@ -25,9 +26,18 @@ def reexport(checkpoint: Path, like: Path, out: Path, log=print) -> dict:
     old = json.loads((like / "bundle.json").read_text())
     cfg = ModelConfig.from_dict(old["config"])
     model, tokenizer = load_checkpoint(checkpoint, cfg=cfg)  # raises when the weights do not fit that config
-    prov = {k: v for k, v in old["provenance"].items() if k not in ("created", "eval")}
+    prov = {k: v for k, v in old["provenance"].items() if k not in ("created", "eval", "edit_generator")}
     prov["exported"] = {"checkpoint": str(checkpoint), "commit": git_commit(), "like": old.get("name")}
-    return export_bundle(model, tokenizer, out, license=old.get("license", "Apache-2.0"), provenance=prov, log=log)
+    meta = export_bundle(model, tokenizer, out, license=old.get("license", "Apache-2.0"), provenance=prov, log=log)
+    editor = old["provenance"].get("edit_generator")
+    if editor:  # the --like bundle's edit generator, from the checkpoint its provenance names
+        from ..data.assets import REPO_ROOT
+        from .edit_generator import add
+        ckpt = Path(editor["checkpoint"])
+        add(out, ckpt if ckpt.is_absolute() else REPO_ROOT / ckpt, editor.get("notes", ""), editor.get("sign_narrow_pad"),
+            log=log, checkpoint_label=editor["checkpoint"])
+        meta = json.loads((out / "bundle.json").read_text())
+    return meta
 
 
 def main(argv=None) -> None:
