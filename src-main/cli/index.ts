@@ -147,7 +147,8 @@ async function writeResult(result: GenerationResult, output: string, log: (s: st
   for (const [i, img] of result.images.entries()) {
     await writeFile(paths[i]!, img.png);
     const kept = img.metadata.keep_unchanged;
-    log(`wrote ${paths[i]} (seed ${img.seed}, ${img.image.width}×${img.image.height}${kept ? `, kept ${kept.cells_kept} of ${kept.cells} cells of the input` : ''})`);
+    const editor = img.metadata.model.generator === 'edit' ? ', on the edit generator' : '';
+    log(`wrote ${paths[i]} (seed ${img.seed}, ${img.image.width}×${img.image.height}${kept ? `, kept ${kept.cells_kept} of ${kept.cells} cells of the input` : ''}${editor})`);
   }
   for (const w of result.warnings) log(`warning: ${w}`);
   for (const n of result.notices) log(`note: ${n}`);
