@@ -1,6 +1,7 @@
 """Compare evaluations of two bundles over the same seeds: mean ± standard error over seeds, and paired differences
 over the same edits (done and >= 30 dB outside the edit) and the same sign prompts (text exact).
     python compare.py BASE_GLOB NEW_GLOB     (e.g. '…/session-11/fp16-bundle-s*.json' '…/eval-s*.json')
+Evaluations without edits (--edits 0) compare their text-to-image scores only.
 """
 import glob, json, math, sys
 
@@ -10,6 +11,9 @@ def load(pattern):
 
 
 def mse(xs):
+    xs = [x for x in xs if x is not None]  # an evaluation run with --edits 0 has no edit scores
+    if not xs:
+        return "–"
     m = sum(xs) / len(xs)
     se = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1) / len(xs)) if len(xs) > 1 else float("nan")
     return f"{m:.3f} ± {se:.3f}"
