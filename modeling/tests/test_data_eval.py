@@ -199,7 +199,7 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
     assert "Edits run on a second generator" not in model_card(meta, s)
     with_editor = {**meta, "provenance": {**meta["provenance"], "edit_generator": {"checkpoint": "ck/model-fp16.safetensors", "notes": "its edits"}}}
     card = model_card(with_editor, s)
-    assert "the AR, connector and DiT of ck/model-fp16.safetensors — its edits; text-to-image" in card
+    assert "the AR, connector and DiT of ck/model-fp16.safetensors — its edits (variations too" in card
     assert "An edit with a LoRA runs on the text-to-image generator" in card
     s["diagnostics"]["text_from_true_codes"] = 0.875
     assert "word is read exactly 0.88 of the time (sampled: " in model_card(meta, s)

@@ -6,7 +6,8 @@ Why: on this project's CPU, a text-to-image stage that gains text and counts cos
 keeps edits costs text (modeling/checkpoints/nano-h100-edit-2026-11-27, sessions 12-15). The reference ships its
 generator and its editor as separate checkpoints; a bundle can do the same, because the two share the tokenizer,
 the autoencoders and the latent scale and differ only in the AR, connector and DiT. Edits then run on the
-checkpoint that edits best, text-to-image, inpainting and variations on the bundle's own weights.
+checkpoint that edits best (variations too: they use the edit template), text-to-image and inpainting on the
+bundle's own weights.
 
 Checks before anything is written (a refusal leaves the bundle as it was): the checkpoint's architecture matches
 the bundle's config; its tokenizer is the bundle's, token for token; its autoencoders encode the same test images

@@ -102,8 +102,8 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
                 + ".\n" if p else "")
     eg = prov.get("edit_generator")
     editor = (f"- Edits run on a second generator in the bundle (docs/bundle-spec.md, \"Edit generator\"): the AR, connector "
-              f"and DiT of {eg.get('checkpoint')}{' — ' + eg['notes'] if eg.get('notes') else ''}; text-to-image, inpaint "
-              "and variations on the weights above. The edit scores below are that generator's.\n" if eg else "")
+              f"and DiT of {eg.get('checkpoint')}{' — ' + eg['notes'] if eg.get('notes') else ''} (variations too: they use "
+              "the edit template); text-to-image and inpaint on the weights above. The edit scores below are that generator's.\n" if eg else "")
     lora_edits = (" An edit with a LoRA runs on the text-to-image generator, the DiT the LoRA was trained against."
                   if eg else "")
     return f"""# {meta['name']} ({meta['variant']})

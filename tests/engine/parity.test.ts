@@ -343,6 +343,12 @@ test('a bundle with an edit generator runs edits on it, everything else (and LoR
     const g = await engine.textToImage({ ...common(t2i.c), draws: { uniforms: t2i.c.uniforms, noise: f32(t2i.t, 'noise') } });
     compare(g, t2i.c, t2i.t, (s) => t.diagnostic(s), width, height);
     assert.equal(g.images[0]!.metadata.model.generator, undefined);
+    // Variations read the reference through the edit template: the edit generator; inpaint is text-to-image's.
+    const v = await engine.variations({ image, seed: 1, steps: 2 });
+    assert.equal(v.images[0]!.metadata.model.generator, 'edit');
+    const mask = await planarPng(new Uint8Array(3 * width * height).fill(255), width, height);
+    const ip = await engine.inpaint({ image, mask, prompt: 'a cat', seed: 1, steps: 2 });
+    assert.equal(ip.images[0]!.metadata.model.generator, undefined);
     // With a LoRA (trained against the bundle's own DiT) the edit stays on the bundle's own generator: its AR
     // samples the plain edit's codes.
     const lora = randomLora(engine.manifest.lora!.targets, 2, 3);

@@ -20,7 +20,7 @@ export interface AtelierMetadata {
   ar: { temperature: number; top_k: number; top_p: number; cfg_scale: number };
   width: number;
   height: number;
-  /** `generator: 'edit'` when an instruction edit ran on the bundle's edit generator (absent: its own weights). */
+  /** `generator: 'edit'` when an edit-template run (edit, variation) used the bundle's edit generator (absent: its own weights). */
   model: { name: string; variant: string; hash: string; generator?: 'edit' };
   execution_provider: string | null;
   /** The image this one was made from (edit/inpaint/variation), by content hash, and its record id if known. */

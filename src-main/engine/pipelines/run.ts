@@ -99,8 +99,8 @@ export async function runPipeline(ctx: EngineContext, opts: GenerateOptions, pla
   const { bundle, ledger } = ctx;
   const m = bundle.manifest;
   const loraActive = Boolean(opts.loras?.some((l) => l.weight !== 0));
-  // Instruction edits run on the bundle's edit generator when it has one; with a LoRA they stay on the
-  // bundle's own generator, the DiT the LoRA was trained against. Shared graphs are the same either way.
+  // The edit template (edits, variations) runs on the bundle's edit generator when it has one; with a LoRA it
+  // stays on the bundle's own generator, the DiT the LoRA was trained against. Shared graphs are the same either way.
   const generator: 'main' | 'edit' = plan.template === 'edit' && hasEditGenerator(m) && !loraActive ? 'edit' : 'main';
   const sessions: GraphRunner = generator === 'edit' ? editGeneratorView(bundle.sessions) : bundle.sessions;
   const t0 = performance.now();
