@@ -6,7 +6,9 @@
 // config with modeling's TorchBackend) timed in the same run on the same machine, with the ratio.
 // Default model: resources/models/atelier-nano if present, else the fixture bundle (noted in the JSON).
 // `batch`: images/min of a --batch-rows batch (files, SQLite rows, manifest) against the engine alone
-// making the same images, and the overhead in percent (scripts/bench-batch.ts).
+// making the same images, and the overhead in percent (scripts/bench-batch.ts). `engine.edit`: an instruction
+// edit of a generated image (median of --runs, and the first one, which loads the graphs text-to-image did not
+// need), and which generator ran it (`edit` in a bundle with an edit generator).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,7 @@ const FIXTURE = path.join(root, 'tests/fixtures/bundle-fixture');
 const NANO = path.join(root, 'resources/models/atelier-nano');
 const PYTHON = path.join(root, '.venv/bin/python');
 const PROMPT = 'a red apple on a blue background';
+const EDIT_PROMPT = 'make the background yellow';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -159,6 +162,18 @@ async function main(): Promise<void> {
     breakdown['vae_decode']!.push(tm.vaeDecodeMs);
     breakdown['other']!.push(total - tm.arMs - tm.connectorMs - tm.ditMs - tm.vaeDecodeMs - tm.encodeMs);
   }
+  // Instruction edits (the edit template), on the bundle's edit generator when it has one. The first edit also
+  // loads the graphs text-to-image did not need (the encoders, and edit_ar / edit_connector / edit_dit).
+  const reference = (await engine.textToImage({ prompt: PROMPT, seed: 1, steps })).images[0]!.png;
+  const tFirstEdit = performance.now();
+  const firstEdit = await engine.edit({ image: reference, prompt: EDIT_PROMPT, seed: 0, steps });
+  const firstEditMs = performance.now() - tFirstEdit;
+  const editLatencies: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await engine.edit({ image: reference, prompt: EDIT_PROMPT, seed: 100 + i, steps });
+    editLatencies.push(performance.now() - t);
+  }
   const m = engine.manifest;
   await engine.dispose();
   const engineMedian = median(latencies);
@@ -198,6 +213,12 @@ async function main(): Promise<void> {
       process_uptime_at_first_image_ms: cold.process_uptime_at_first_image_ms,
       peak_rss_mb_one_image: cold.peak_rss_mb,
       peak_rss_mb_bench_process: round(process.resourceUsage().maxRSS / 1024),
+      edit: {
+        prompt: EDIT_PROMPT,
+        generator: firstEdit.images[0]!.metadata.model.generator ?? 'main',
+        first_edit_ms: round(firstEditMs),
+        latency_ms: { median: round(median(editLatencies)), runs: editLatencies.map((x) => round(x)) },
+      },
     },
     pytorch: torch ?? { error: torchError ?? 'skipped (--no-torch)' },
     speedup_vs_pytorch: torchMedian && engineMedian ? round(torchMedian / engineMedian, 2) : null,
