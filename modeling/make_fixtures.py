@@ -220,23 +220,38 @@ def write_all(out: Path) -> None:
 
 
 def write_edit_generator_fixture(out: Path, model, tokenizer, img: np.ndarray) -> None:
-    """bundle-fixture-edit: the fixture bundle plus an edit generator (modeling/train/edit_generator.py) whose AR,
-    connector and DiT are another random draw (seed 1) over the same autoencoders; and the edit of `edit.json`
-    (same prompt, image and draws) as that bundle must make it."""
+    """edit-generator/: what modeling/train/edit_generator.py adds to the fixture bundle for an edit generator whose
+    AR, connector and DiT are another random draw (seed 1) over the same autoencoders — its three graphs and
+    `bundle-patch.json` (the `graphs` and `files` entries and `provenance.edit_generator` it writes); the engine
+    tests lay them over a copy of bundle-fixture (a second full bundle would not fit the fixtures' 3 MB). And the
+    edit of `edit.json` (same prompt, image and draws) as that bundle must make it."""
     import copy
+    import tempfile
+
+    from .export import EDIT_GENERATOR_ROLES, add_edit_generator
 
     cfg = model.cfg
     other, _ = random_fixture_model(cfg, seed=1)
     editor = copy.deepcopy(model)
     for part in ("ar", "connector", "dit"):
         getattr(editor, part).load_state_dict(getattr(other, part).state_dict())
-    bundle_dir = out / "bundle-fixture-edit"
-    if bundle_dir.exists():
-        shutil.rmtree(bundle_dir)
-    shutil.copytree(out / "bundle-fixture", bundle_dir)
-    from .export import add_edit_generator
-    add_edit_generator(bundle_dir, editor, {"checkpoint": "random init, seed 1 (fixture)", "sign_narrow_pad": 0.0},
-                       log=lambda s: None)
+    dest = out / "edit-generator"
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir()
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle_dir = Path(tmp) / "bundle"
+        shutil.copytree(out / "bundle-fixture", bundle_dir)
+        meta = add_edit_generator(bundle_dir, editor, {"checkpoint": "random init, seed 1 (fixture)", "sign_narrow_pad": 0.0},
+                                  log=lambda s: None)
+        roles = list(EDIT_GENERATOR_ROLES.values())
+        files = [meta["graphs"][r]["file"] for r in roles]
+        for f in files:
+            shutil.copyfile(bundle_dir / f, dest / f)
+        patch = {"graphs": {r: meta["graphs"][r] for r in roles},
+                 "files": [e for e in meta["files"] if e["path"] in files],
+                 "provenance": {"edit_generator": meta["provenance"]["edit_generator"]}}
+        (dest / "bundle-patch.json").write_text(json.dumps(patch, indent=1) + "\n")
     backend = TorchBackend(model, edit_model=editor)
     params = Params.defaults(cfg)
     prompt = "remove the cat"

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, outputPaths, UsageError } from '../../src-main/cli/index';
 import { readMetadata } from '../../src-main/engine';
-import { FIXTURE_BUNDLE, FIXTURE_EDIT_BUNDLE, gradientPng } from './helpers';
+import { FIXTURE_BUNDLE, gradientPng, tempEditBundle } from './helpers';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'atelier-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -54,8 +54,13 @@ test('edit and inpaint take input files; info prints what a PNG holds', async ()
   assert.ok(log.some((l) => l.includes(`kept ${kept.cells_kept} of 16 cells of the input`)));
   assert.ok(!log.some((l) => l.includes('edit generator')), 'the fixture bundle has none');
   log.length = 0;
-  const withEditor = ['--model', FIXTURE_EDIT_BUNDLE, '--ep', 'cpu', '--threads', '1', '--quiet'];
-  await main(['edit', input, 'make it blue', '-o', path.join(tmp, 'g.png'), '--seed', '2', ...withEditor], (s) => log.push(s));
+  const editBundle = tempEditBundle();
+  try {
+    const withEditor = ['--model', editBundle.dir, '--ep', 'cpu', '--threads', '1', '--quiet'];
+    await main(['edit', input, 'make it blue', '-o', path.join(tmp, 'g.png'), '--seed', '2', ...withEditor], (s) => log.push(s));
+  } finally {
+    editBundle.cleanup();
+  }
   assert.equal(readMetadata(readFileSync(path.join(tmp, 'g.png'))).atelier!.model.generator, 'edit');
   assert.ok(log.some((l) => l.includes(', on the edit generator)')));
   await main(['inpaint', input, '--mask', mask, 'a cat', '-o', path.join(tmp, 'i.png'), ...quiet], () => undefined);

@@ -8,8 +8,8 @@ import sharp from 'sharp';
 import type { LoraWeights } from '../../src-main/engine';
 
 export const FIXTURE_BUNDLE = fileURLToPath(new URL('../fixtures/bundle-fixture', import.meta.url));
-/** The fixture bundle plus an edit generator (another random AR, connector and DiT; modeling/make_fixtures.py). */
-export const FIXTURE_EDIT_BUNDLE = fileURLToPath(new URL('../fixtures/bundle-fixture-edit', import.meta.url));
+/** An edit generator for the fixture bundle (another random AR, connector and DiT; modeling/make_fixtures.py). */
+export const EDIT_GENERATOR_FIXTURE = fileURLToPath(new URL('../fixtures/edit-generator', import.meta.url));
 export const REFERENCE_DIR = fileURLToPath(new URL('../fixtures/reference', import.meta.url));
 
 export type SafeTensor =
@@ -54,6 +54,33 @@ export function tempBundle(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'atelier-bundle-'));
   cpSync(FIXTURE_BUNDLE, dir, { recursive: true });
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+interface BundlePatch {
+  graphs: Record<string, unknown>;
+  files: { path: string; sha256: string; bytes: number }[];
+  provenance: Record<string, unknown>;
+}
+
+/** bundle.json with the edit generator's entries laid over it (what modeling.train.edit_generator writes). */
+export function withEditGenerator(manifest: Record<string, unknown>): Record<string, unknown> {
+  const patch = JSON.parse(readFileSync(path.join(EDIT_GENERATOR_FIXTURE, 'bundle-patch.json'), 'utf8')) as BundlePatch;
+  return {
+    ...manifest,
+    graphs: { ...(manifest['graphs'] as Record<string, unknown>), ...patch.graphs },
+    files: [...(manifest['files'] as BundlePatch['files']), ...patch.files],
+    provenance: { ...(manifest['provenance'] as Record<string, unknown>), ...patch.provenance },
+  };
+}
+
+/** A throwaway copy of the fixture bundle with the edit generator's three graphs added. */
+export function tempEditBundle(): { dir: string; cleanup: () => void } {
+  const tmp = tempBundle();
+  const patch = JSON.parse(readFileSync(path.join(EDIT_GENERATOR_FIXTURE, 'bundle-patch.json'), 'utf8')) as BundlePatch;
+  for (const f of patch.files) cpSync(path.join(EDIT_GENERATOR_FIXTURE, f.path), path.join(tmp.dir, f.path));
+  const file = path.join(tmp.dir, 'bundle.json');
+  writeFileSync(file, JSON.stringify(withEditGenerator(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>), null, 1));
+  return tmp;
 }
 
 /** Re-records a file's size and sha256 in bundle.json (after a deliberate replacement). */

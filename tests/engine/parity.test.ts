@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { loadBundle } from '../../src-main/engine';
 import type { GenerationResult } from '../../src-main/engine';
-import { FIXTURE_BUNDLE, FIXTURE_EDIT_BUNDLE, REFERENCE_DIR, f32, maxAbsDiff, planarPng, planarToHwc, randomLora, readSafetensors, tempBundle } from './helpers';
+import { FIXTURE_BUNDLE, REFERENCE_DIR, f32, maxAbsDiff, planarPng, planarToHwc, randomLora, readSafetensors, tempBundle, tempEditBundle } from './helpers';
 
 interface Case {
   case: string;
@@ -330,7 +330,8 @@ test('a bundle with an edit generator runs edits on it, everything else (and LoR
   const { c, t: ref } = load('edit-generator');
   const plainEdit = load('edit').c;
   const t2i = load('t2i');
-  const engine = await loadBundle(FIXTURE_EDIT_BUNDLE, { executionProvider: 'cpu', threads: 1 });
+  const tmp = tempEditBundle();
+  const engine = await loadBundle(tmp.dir, { executionProvider: 'cpu', threads: 1 });
   try {
     const { width, height } = engine.manifest.image;
     const image = await planarPng(ref.get('reference_image')!.data as Uint8Array, width, height);
@@ -361,5 +362,6 @@ test('a bundle with an edit generator runs edits on it, everything else (and LoR
     assert.equal(engine.liveTensors, 0);
   } finally {
     await engine.dispose();
+    tmp.cleanup();
   }
 });

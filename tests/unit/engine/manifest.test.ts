@@ -47,7 +47,15 @@ test('graph names are checked against the spec, naming missing and extra names',
 });
 
 test('an edit generator is all three graphs or none, each named like the graph it stands in for', { skip }, () => {
-  const withEditor = readFileSync(new URL('../../fixtures/bundle-fixture-edit/bundle.json', import.meta.url), 'utf8');
+  // the fixture bundle with the edit generator's entries laid over it (tests/fixtures/edit-generator)
+  const patch = JSON.parse(readFileSync(new URL('../../fixtures/edit-generator/bundle-patch.json', import.meta.url), 'utf8')) as {
+    graphs: Record<string, unknown>;
+    files: unknown[];
+  };
+  const withEditor = edited((j) => {
+    Object.assign(j['graphs'] as Record<string, unknown>, patch.graphs);
+    (j['files'] as unknown[]).push(...patch.files);
+  });
   const m = parseManifest(withEditor);
   assert.equal(hasEditGenerator(m), true);
   assert.equal(hasEditGenerator(parseManifest(text())), false);
