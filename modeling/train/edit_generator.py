@@ -28,7 +28,8 @@ LATENT_TOLERANCE = 2e-2
 
 
 def test_images(size: int, n: int = 4) -> np.ndarray:
-    """uint8 [n, 3, size, size]: a held-out scene per image, rendered by the data engine."""
+    """uint8 [n, 3, size, size]: a held-out scene per image, rendered by the data engine (at its 64 px; cropped
+    when the model is smaller, as the fixture is: the encoders only have to agree on them)."""
     from ..data.assets import Assets
     from ..data.scene import render, sample_scene, scene_rng
 
@@ -44,7 +45,7 @@ def check_compatible(bundle_dir: Path, model, tokenizer) -> dict:
     import torch
     from tokenizers import Tokenizer
 
-    from ..backends import OnnxBackend
+    from ..backends import OnnxBackend, TorchBackend
     from ..generate import to_model_image
 
     meta = json.loads((bundle_dir / "bundle.json").read_text())
@@ -60,8 +61,6 @@ def check_compatible(bundle_dir: Path, model, tokenizer) -> dict:
     images = to_model_image(test_images(model.cfg.image_size))
     codes = backend.run("image_tokenizer_encoder", image=images)["codes"]
     latents = backend.run("vae_encoder", image=images)["latents"]
-    from ..backends import TorchBackend
-
     mine = TorchBackend(model.float())
     with torch.no_grad():
         my_codes = mine.run("image_tokenizer_encoder", image=images)["codes"]
