@@ -116,6 +116,26 @@ def test_command_line_flags_go_over_the_preset():
     assert (cfg.seed, cfg.sign_fraction) == (0, 0.5)
     _, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--seed", "3", "--sign-fraction", "0.6"])
     assert (cfg.seed, cfg.sign_fraction) == (3, 0.6)
+    assert cfg.narrow_sign_fraction == 0.0
+    _, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--narrow-sign-fraction", "0.5"])
+    assert cfg.narrow_sign_fraction == 0.5
+
+
+def test_narrow_sign_fraction_draws_words_with_an_i_or_j():
+    from modeling.data.assets import NARROW_CAPITALS
+    from modeling.rl.grpo import ScenePrompts
+
+    def narrow_share(items):
+        words = [it.scene.sign.word for it in items]
+        assert all(f'"{w}"' in it.prompt for w, it in zip(words, items))  # the caption asks for the drawn word
+        return sum(any(c in NARROW_CAPITALS for c in w) for w in words) / len(words)
+
+    plain = narrow_share(ScenePrompts(4, "train", 1.0).take(40))
+    assert 0.0 < plain < 0.6, plain
+    assert narrow_share(ScenePrompts(4, "train", 1.0, narrow_sign_fraction=1.0).take(40)) == 1.0
+    mixed = ScenePrompts(4, "train", 0.5, narrow_sign_fraction=1.0).take(40)
+    signs = [it for it in mixed if it.scene.sign is not None]
+    assert 0 < len(signs) < 40 and narrow_share(signs) == 1.0  # prompts without a sign are still drawn
 
 
 # ---------------------------------------------------------------- edit steps
