@@ -66,6 +66,10 @@ class GRPOConfig:
     # Share of sign prompts whose word has a narrow capital (I, J): held-out words with one are read about half as
     # often as the rest (card notes, steps 20-21), so a group of rollouts on them differs most in its OCR reward.
     narrow_sign_fraction: float = 0.0
+    # Roll out and score the policy the engine samples: the AR guided against the empty prompt at the config's
+    # sampling.cfg_scale (edit steps: edit_cfg_scale). Runs until session 16 sampled unguided while the bundle
+    # guides at 2, and a gain on their own unguided check did not reach the evaluation (card notes, step 16).
+    ar_guidance: bool = True
     edit_fraction: float = 0.0  # share of steps that are edit steps (edit instructions, EditReward)
     eval_edits: int = 32  # held-out edit pairs in the before/after evaluation (when edit_fraction > 0)
     diffusion_steps: int | None = None  # None: the model config's scheduler steps
@@ -209,31 +213,61 @@ class Rollout:
     mask: torch.Tensor  # [B, L]
     codes: torch.Tensor  # sampled codes [B, N] (0..size-1)
     hidden: torch.Tensor  # AR hidden states of <|img_start|> + codes [B, N + 1, D] (the DiT's condition)
+    guidance: float = 1.0  # the AR guidance the codes were sampled under (1: none)
+    uncond_ids: torch.Tensor | None = None  # with guidance: the empty-prompt twins' left-padded prefixes [B, L']
+    uncond_mask: torch.Tensor | None = None
+
+
+def guidance_for(cfg, editing: bool) -> float:
+    """The AR guidance the engine samples with (modeling/generate.py): sampling.cfg_scale, or edit_cfg_scale for
+    the edit template."""
+    return float(cfg.sampling.edit_cfg_scale if editing else cfg.sampling.cfg_scale)
+
+
+def guide(logits: torch.Tensor, uncond: torch.Tensor, scale: float) -> torch.Tensor:
+    """uncond + scale · (cond − uncond): classifier-free guidance on the AR's logits, as the engine mixes them."""
+    return uncond + scale * (logits - uncond)
 
 
 @torch.no_grad()
 def rollout(model: AtelierModel, builder: PromptBuilder, items: list[PromptItem], gen: torch.Generator,
-            temperature: float | None = None) -> Rollout:
+            temperature: float | None = None, guidance: float = 1.0) -> Rollout:
+    """Sample each item's codes as the engine does. With guidance != 1 each item's empty-prompt twin (the same
+    template; an edit's keeps the reference codes) runs as rows B…2B−1, the logits are mixed before the
+    processors, and both rows are fed the sampled code; the hidden states are the conditional rows'."""
     cfg, s = model.cfg, model.cfg.sampling
     t = s.temperature if temperature is None else temperature
     dev = next(model.parameters()).device
     prefixes = [builder.prefix("generate", builder.prompt_ids(it.prompt)) if it.ref_codes is None
                 else builder.prefix("edit", builder.prompt_ids(it.prompt), it.ref_codes) for it in items]
     b = len(prefixes)
+    guided = guidance != 1.0
+    uncond = [builder.prefix("generate", []) if it.ref_codes is None else builder.prefix("edit", [], it.ref_codes)
+              for it in items] if guided else []
     ids, mask, pos = builder.left_padded(prefixes, dev)
-    pk, pv = model.ar.empty_cache(b)
-    logits, hidden, pk, pv = model.ar(ids, mask, pos, pk, pv)
-    hiddens, codes = [hidden[:, -1]], []
-    full_mask, last_pos = mask, pos[:, -1]
+    if guided:
+        u_ids, u_mask, _ = builder.left_padded(uncond, dev)
+        all_ids, all_mask, all_pos = builder.left_padded(prefixes + uncond, dev)
+    else:
+        all_ids, all_mask, all_pos = ids, mask, pos
+    rows = all_ids.shape[0]
+    pk, pv = model.ar.empty_cache(rows)
+    logits, hidden, pk, pv = model.ar(all_ids, all_mask, all_pos, pk, pv)
+    hiddens, codes = [hidden[:b, -1]], []
+    full_mask, last_pos = all_mask, all_pos[:, -1]
     for _ in range(cfg.code_count):
-        x, _ = process_logits(logits[:, -1], cfg.image_code_offset, cfg.codebook_size, t, s.top_k, s.top_p)
+        last = logits[:, -1].float()
+        mixed = guide(last[:b], last[b:], guidance) if guided else last
+        x, _ = process_logits(mixed, cfg.image_code_offset, cfg.codebook_size, t, s.top_k, s.top_p)
         code = torch.multinomial(torch.softmax(x, -1), 1, generator=gen)[:, 0]
         codes.append(code)
-        full_mask = torch.cat([full_mask, torch.ones((b, 1), dtype=torch.long, device=dev)], 1)
+        feed = torch.cat([code, code]) if guided else code
+        full_mask = torch.cat([full_mask, torch.ones((rows, 1), dtype=torch.long, device=dev)], 1)
         last_pos = last_pos + 1
-        logits, hidden, pk, pv = model.ar((code + cfg.image_code_offset)[:, None], full_mask, last_pos[:, None], pk, pv)
-        hiddens.append(hidden[:, -1])
-    return Rollout(items, ids, mask, torch.stack(codes, 1), torch.stack(hiddens, 1).float())
+        logits, hidden, pk, pv = model.ar((feed + cfg.image_code_offset)[:, None], full_mask, last_pos[:, None], pk, pv)
+        hiddens.append(hidden[:b, -1])
+    return Rollout(items, ids, mask, torch.stack(codes, 1), torch.stack(hiddens, 1).float(), guidance,
+                   u_ids if guided else None, u_mask if guided else None)
 
 
 # ---------------------------------------------------------------- 3. render (frozen DiT + VAE)
@@ -403,12 +437,21 @@ def group_advantages(rewards: torch.Tensor, group_size: int, eps: float = 1e-4) 
 # ---------------------------------------------------------------- 6. the loss
 
 def code_logprobs(ar, roll: Rollout, cfg, temperature: float) -> torch.Tensor:
-    """log-prob [B, N] of each sampled code under `ar`: softmax over the image codes at the temperature."""
+    """log-prob [B, N] of each sampled code under `ar`: softmax over the image codes at the temperature, of the
+    guided logits when the rollout was guided (the policy the codes were drawn from)."""
     n = roll.codes.shape[1]
-    ids = torch.cat([roll.ids, roll.codes + cfg.image_code_offset], 1)
-    mask = torch.cat([roll.mask, torch.ones_like(roll.codes)], 1)
-    logits, _ = ar.forward_full(ids, mask)
-    x = logits[:, -(n + 1):-1, cfg.image_code_offset:cfg.image_code_offset + cfg.codebook_size].float() / temperature
+    lo, hi = cfg.image_code_offset, cfg.image_code_offset + cfg.codebook_size
+
+    def code_logits(prefix_ids, prefix_mask):
+        ids = torch.cat([prefix_ids, roll.codes + cfg.image_code_offset], 1)
+        mask = torch.cat([prefix_mask, torch.ones_like(roll.codes)], 1)
+        logits, _ = ar.forward_full(ids, mask)
+        return logits[:, -(n + 1):-1, lo:hi].float()
+
+    x = code_logits(roll.ids, roll.mask)
+    if roll.guidance != 1.0:
+        x = guide(x, code_logits(roll.uncond_ids, roll.uncond_mask), roll.guidance)
+    x = x / temperature
     logp = F.log_softmax(x, -1)
     return logp.gather(-1, roll.codes[..., None])[..., 0]
 
@@ -473,11 +516,12 @@ class GRPO:
         editing = c.edit_fraction > 0 and bool(self.task_rng.random() < c.edit_fraction)
         take, reward = (self.edit_prompts, self.edit_reward) if editing else (self.prompts, self.reward)
         temperature = self.edit_temperature if editing else self.temperature
+        guidance = guidance_for(m.cfg, editing) if c.ar_guidance else 1.0
         groups = take(c.prompts_per_step)
         items = [it for it in groups for _ in range(c.group_size)]
         m.eval()  # no dropout anywhere: rollout and update see the same network
         with self.autocast():
-            roll = rollout(m, self.builder, items, self.gen, temperature)
+            roll = rollout(m, self.builder, items, self.gen, temperature, guidance)
             if not reward.needs_pixels:
                 images = None
             elif editing:
@@ -528,10 +572,10 @@ class GRPO:
 
 @torch.no_grad()
 def evaluate(model: AtelierModel, builder: PromptBuilder, reward: SceneReward, n_sign: int, n_other: int,
-             seed: int = 0, steps: int | None = None, batch: int = 32, bf16: bool = False):
+             seed: int = 0, steps: int | None = None, batch: int = 32, bf16: bool = False, guidance: float = 1.0):
     """One image per held-out prompt (the split the eval command uses), the same seeds every call, scored
-    by the OCR reader (exact match = reward 1.0) and the evaluation's scorer; PyTorch, not the bundle.
-    Returns (scores, images, prompts)."""
+    by the OCR reader (exact match = reward 1.0) and the evaluation's scorer; PyTorch, not the bundle, with the
+    AR guided at `guidance`. Returns (scores, images, prompts)."""
     from ..eval.run import heldout_prompts
     from ..eval.score import score_scene
     dev = next(model.parameters()).device
@@ -543,7 +587,7 @@ def evaluate(model: AtelierModel, builder: PromptBuilder, reward: SceneReward, n
     for s in range(0, len(triples), batch):
         items = [PromptItem(p, sc) for sc, p, _ in triples[s:s + batch]]
         with ac:
-            roll = rollout(model, builder, items, gen)
+            roll = rollout(model, builder, items, gen, guidance=guidance)
             images.append(render(model, roll.hidden, gen, steps))
     images = np.concatenate(images)
     cats: dict[str, list[float]] = {}
@@ -562,7 +606,8 @@ def evaluate(model: AtelierModel, builder: PromptBuilder, reward: SceneReward, n
 
 @torch.no_grad()
 def evaluate_edits(model: AtelierModel, builder: PromptBuilder, stream: EditPrompts, reward: EditReward, n: int,
-                   seed: int = 0, steps: int | None = None, batch: int = 16) -> tuple[dict, np.ndarray, list[PromptItem]]:
+                   seed: int = 0, steps: int | None = None, batch: int = 16,
+                   guidance: float = 1.0) -> tuple[dict, np.ndarray, list[PromptItem]]:
     """One edit per held-out pair (the pairs the eval command draws for this seed), the same draws every call,
     judged by EditReward's parts; PyTorch, not the bundle. Returns (scores, images [n, H, W, 3], items)."""
     dev = next(model.parameters()).device
@@ -573,7 +618,7 @@ def evaluate_edits(model: AtelierModel, builder: PromptBuilder, stream: EditProm
     images, rows = [], []
     for s in range(0, n, batch):
         chunk = items[s:s + batch]
-        roll = rollout(model, builder, chunk, gen, temperature)
+        roll = rollout(model, builder, chunk, gen, temperature, guidance)
         images.append(render_edits(model, roll, gen, steps))
         rows += reward.parts(chunk, images[-1])
     out = {k: float(np.mean([r[k] for r in rows])) for k in ("done", "psnr_ge_30", "success", "preserved")}
@@ -593,25 +638,31 @@ def train_rl(model: AtelierModel, tokenizer, cfg: GRPOConfig, out: Path, log: Ca
     builder = PromptBuilder(model.cfg, tokenizer)
     reward = SceneReward(cfg.ocr_weight, cfg.composition_weight)
     stream = ScenePrompts(cfg.seed, cfg.split, cfg.sign_fraction, cfg.narrow_sign_fraction)
+    guidance = guidance_for(model.cfg, False) if cfg.ar_guidance else 1.0
+    edit_guidance = guidance_for(model.cfg, True) if cfg.ar_guidance else 1.0
     t = time.time()
-    before, imgs_before, prompts = evaluate(model, builder, reward, cfg.eval_sign, cfg.eval_other, steps=eval_steps, bf16=cfg.bf16)
+    before, imgs_before, prompts = evaluate(model, builder, reward, cfg.eval_sign, cfg.eval_other, steps=eval_steps,
+                                            bf16=cfg.bf16, guidance=guidance)
     log(f"[rl] eval before ({time.time() - t:.0f}s): {json.dumps(before)}")
     edits, edit_reward, edit_before = None, None, None
     if cfg.edit_fraction > 0:
         edits, edit_reward = EditPrompts(model, cfg.seed, cfg.split), EditReward(reward.ocr, reward.assets)
         t = time.time()
-        edit_before, edit_imgs_before, edit_items = evaluate_edits(model, builder, edits, edit_reward, cfg.eval_edits, steps=eval_steps)
+        edit_before, edit_imgs_before, edit_items = evaluate_edits(model, builder, edits, edit_reward, cfg.eval_edits, steps=eval_steps,
+                                                                      guidance=edit_guidance)
         log(f"[rl] edit eval before ({time.time() - t:.0f}s): {json.dumps(edit_before)}")
     trainer = GRPO(model, builder, cfg, reward, stream.take, edits.take if edits else None, edit_reward)
     t = time.time()
     history = trainer.run(log)
     train_s = time.time() - t
     (out / "rl_history.json").write_text(json.dumps(history, indent=0))
-    after, imgs_after, _ = evaluate(model, builder, reward, cfg.eval_sign, cfg.eval_other, steps=eval_steps, bf16=cfg.bf16)
+    after, imgs_after, _ = evaluate(model, builder, reward, cfg.eval_sign, cfg.eval_other, steps=eval_steps, bf16=cfg.bf16,
+                                    guidance=guidance)
     log(f"[rl] eval after: {json.dumps(after)}")
     edit_after = None
     if edits is not None:
-        edit_after, edit_imgs_after, _ = evaluate_edits(model, builder, edits, edit_reward, cfg.eval_edits, steps=eval_steps)
+        edit_after, edit_imgs_after, _ = evaluate_edits(model, builder, edits, edit_reward, cfg.eval_edits, steps=eval_steps,
+                                                                      guidance=edit_guidance)
         log(f"[rl] edit eval after: {json.dumps(edit_after)}")
     for p in model.parameters():
         p.requires_grad_(True)
@@ -670,6 +721,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, GRPOC
     ap.add_argument("--sign-fraction", type=float, help="share of rollout prompts with a sign")
     ap.add_argument("--narrow-sign-fraction", type=float, help="share of sign prompts whose word has an I or J "
                     "(default 0: as the data engine draws them)")
+    ap.add_argument("--no-ar-guidance", action="store_true", help="roll out unguided (as runs until session 16 did) "
+                    "instead of at the config's AR guidance")
     ap.add_argument("--edit-fraction", type=float, help="share of steps that are edit steps (default 0: none)")
     ap.add_argument("--eval-steps", type=int, help="diffusion steps of the before/after evaluation (default: the config's)")
     args = ap.parse_args(argv)
@@ -678,6 +731,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, GRPOC
               "seed", "sign_fraction", "narrow_sign_fraction", "edit_fraction"):
         if getattr(args, k) is not None:
             setattr(cfg, k, getattr(args, k))
+    if args.no_ar_guidance:
+        cfg.ar_guidance = False
     return args, cfg
 
 

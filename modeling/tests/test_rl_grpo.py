@@ -2,6 +2,7 @@
 import copy
 
 import numpy as np
+import pytest
 import torch
 
 from modeling.rl.grpo import GRPO, GRPOConfig, PromptItem, group_advantages, process_logits, rollout
@@ -85,6 +86,59 @@ def test_grpo_raises_a_synthetic_reward(fixture_model):
     assert t.history[-1]["kl"] > 0
 
 
+@pytest.mark.parametrize("scale", [2.0, 3.0])
+def test_guided_rollouts_sample_and_score_what_the_engine_samples(fixture_model, scale):
+    """With the AR guided (the engine's text-to-image default is 2), a rollout draws from uncond + s·(cond − uncond)
+    with the empty prompt as the twin, as modeling/generate.sample_codes does, and code_logprobs scores the codes
+    under that same guided policy. With top_k 1 every draw is the guided argmax, so the engine's codes must equal
+    the rollout's, and each code must be the argmax of the guided log-probs the update uses."""
+    import dataclasses
+
+    from modeling.backends import TorchBackend
+    from modeling.generate import Draws, Params, sample_codes
+    from modeling.prompting import build_prompt_ids
+    from modeling.rl.grpo import code_logprobs
+    from modeling.text_tokenizer import special_token_ids
+    model, tok = fixture_model
+    cfg = dataclasses.replace(model.cfg, sampling=dataclasses.replace(model.cfg.sampling, top_k=1))
+    model = copy.deepcopy(model)
+    model.cfg = cfg
+    builder = PromptBuilder(cfg, tok)
+    items = [PromptItem(p) for p in PROMPTS]
+    guided = rollout(model, builder, items, torch.Generator().manual_seed(0), guidance=scale)
+    plain = rollout(model, builder, items, torch.Generator().manual_seed(0))
+    assert not torch.equal(guided.codes, plain.codes)  # guidance changes what is drawn on this model
+
+    backend = TorchBackend(model)
+    params = dataclasses.replace(Params.defaults(cfg), ar_cfg_scale=scale)
+    ids = [build_prompt_ids(tok, cfg, p)[0] for p in PROMPTS]
+    uncond = [build_prompt_ids(tok, cfg, "")[0] for _ in PROMPTS]
+    draws = Draws.seeded(0, len(PROMPTS), cfg.latent_shape)
+    engine = sample_codes(backend, cfg, ids, draws, params, special_token_ids(tok)["pad"], uncond)
+    np.testing.assert_array_equal(guided.codes.numpy(), engine["codes"])
+    np.testing.assert_allclose(guided.hidden.numpy(), engine["hidden"], atol=1e-4)
+
+    with torch.no_grad():
+        logp = code_logprobs(model.ar, guided, cfg, 1.0)
+        full = torch.log_softmax(_guided_logits(model, guided, scale), -1)
+    assert torch.equal(full.argmax(-1), guided.codes)
+    torch.testing.assert_close(logp, full.gather(-1, guided.codes[..., None])[..., 0], atol=1e-5, rtol=0)
+
+
+def _guided_logits(model, roll, scale):
+    """The guided code logits at every position, one prefix at a time and without padding (an independent path)."""
+    cfg, out = model.cfg, []
+    lo, hi = cfg.image_code_offset, cfg.image_code_offset + cfg.codebook_size
+    for i in range(roll.codes.shape[0]):
+        rows = []
+        for ids, mask in ((roll.ids[i], roll.mask[i]), (roll.uncond_ids[i], roll.uncond_mask[i])):
+            seq = torch.cat([ids[mask.bool()], roll.codes[i] + lo])[None]
+            logits, _ = model.ar.forward_full(seq, torch.ones_like(seq))
+            rows.append(logits[0, -(roll.codes.shape[1] + 1):-1, lo:hi].float())
+        out.append(rows[1] + scale * (rows[0] - rows[1]))
+    return torch.stack(out)
+
+
 def test_rl_run_summary_carries_the_checkpoints_run_and_the_rl_stage(tmp_path):
     """An RL run on a committed checkpoint writes summary.json: the summary of the run that made the checkpoint with
     the RL stage added, so the exported bundle's provenance names both."""
@@ -139,9 +193,6 @@ def test_narrow_sign_fraction_draws_words_with_an_i_or_j():
 
 
 # ---------------------------------------------------------------- edit steps
-
-import pytest  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def nano_random():
