@@ -69,6 +69,8 @@ class GRPOConfig:
     # Roll out and score the policy the engine samples: the AR guided against the empty prompt at the config's
     # sampling.cfg_scale (edit steps: edit_cfg_scale). Runs until session 16 sampled unguided while the bundle
     # guides at 2, and a gain on their own unguided check did not reach the evaluation (card notes, step 16).
+    # A training checkpoint's config may not carry the bundle's guidance (modeling/train/ship.py sets it at
+    # export): the command line's --ar-cfg-scale / --edit-ar-cfg-scale set it on the model.
     ar_guidance: bool = True
     edit_fraction: float = 0.0  # share of steps that are edit steps (edit instructions, EditReward)
     eval_edits: int = 32  # held-out edit pairs in the before/after evaluation (when edit_fraction > 0)
@@ -640,6 +642,7 @@ def train_rl(model: AtelierModel, tokenizer, cfg: GRPOConfig, out: Path, log: Ca
     stream = ScenePrompts(cfg.seed, cfg.split, cfg.sign_fraction, cfg.narrow_sign_fraction)
     guidance = guidance_for(model.cfg, False) if cfg.ar_guidance else 1.0
     edit_guidance = guidance_for(model.cfg, True) if cfg.ar_guidance else 1.0
+    log(f"[rl] AR guidance: text-to-image {guidance}, edits {edit_guidance} (1 = none)")
     t = time.time()
     before, imgs_before, prompts = evaluate(model, builder, reward, cfg.eval_sign, cfg.eval_other, steps=eval_steps,
                                             bf16=cfg.bf16, guidance=guidance)
@@ -667,7 +670,8 @@ def train_rl(model: AtelierModel, tokenizer, cfg: GRPOConfig, out: Path, log: Ca
     for p in model.parameters():
         p.requires_grad_(True)
     k = max(1, len(history) // 5)
-    report = {"config": dataclasses.asdict(cfg), "steps": len(history), "seconds": round(train_s, 1),
+    report = {"config": dataclasses.asdict(cfg), "ar_guidance": {"generate": guidance, "edit": edit_guidance},
+              "steps": len(history), "seconds": round(train_s, 1),
               "rollouts": len(history) * cfg.prompts_per_step * cfg.group_size,
               "reward_first_steps": float(np.mean([h["reward"] for h in history[:k]])) if history else None,
               "reward_last_steps": float(np.mean([h["reward"] for h in history[-k:]])) if history else None,
@@ -721,6 +725,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, GRPOC
     ap.add_argument("--sign-fraction", type=float, help="share of rollout prompts with a sign")
     ap.add_argument("--narrow-sign-fraction", type=float, help="share of sign prompts whose word has an I or J "
                     "(default 0: as the data engine draws them)")
+    ap.add_argument("--ar-cfg-scale", type=float, help="the AR guidance the bundle will sample text-to-image with "
+                    "(sampling.cfg_scale; default: the checkpoint's config's); saved with the RL'd checkpoint")
+    ap.add_argument("--edit-ar-cfg-scale", type=float, help="the same for edits (sampling.edit_cfg_scale)")
     ap.add_argument("--no-ar-guidance", action="store_true", help="roll out unguided (as runs until session 16 did) "
                     "instead of at the config's AR guidance")
     ap.add_argument("--edit-fraction", type=float, help="share of steps that are edit steps (default 0: none)")
@@ -742,6 +749,10 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(cfg.seed)
     model, tokenizer = load_checkpoint(args.checkpoint)
     model = model.float()
+    if args.ar_cfg_scale is not None:
+        model.cfg.sampling.cfg_scale = float(args.ar_cfg_scale)
+    if args.edit_ar_cfg_scale is not None:
+        model.cfg.sampling.edit_cfg_scale = float(args.edit_ar_cfg_scale)
     log = lambda s: print(f"{time.strftime('%H:%M:%S')} {s}", flush=True)
     report = train_rl(model, tokenizer, cfg, args.out, log, args.eval_steps)
     save_checkpoint(args.out / "model.safetensors", model.cpu(), tokenizer)

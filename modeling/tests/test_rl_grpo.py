@@ -173,6 +173,9 @@ def test_command_line_flags_go_over_the_preset():
     assert cfg.narrow_sign_fraction == 0.0
     _, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--narrow-sign-fraction", "0.5"])
     assert cfg.narrow_sign_fraction == 0.5
+    assert cfg.ar_guidance is True  # rollouts sample as the engine does unless told otherwise
+    args, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--no-ar-guidance", "--ar-cfg-scale", "2"])
+    assert cfg.ar_guidance is False and args.ar_cfg_scale == 2.0 and args.edit_ar_cfg_scale is None
 
 
 def test_narrow_sign_fraction_draws_words_with_an_i_or_j():
