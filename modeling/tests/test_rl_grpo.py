@@ -86,12 +86,13 @@ def test_grpo_raises_a_synthetic_reward(fixture_model):
     assert t.history[-1]["kl"] > 0
 
 
-@pytest.mark.parametrize("scale", [2.0, 3.0])
-def test_guided_rollouts_sample_and_score_what_the_engine_samples(fixture_model, scale):
+@pytest.mark.parametrize("scale,edit", [(2.0, False), (3.0, False), (2.0, True)])
+def test_guided_rollouts_sample_and_score_what_the_engine_samples(fixture_model, scale, edit):
     """With the AR guided (the engine's text-to-image default is 2), a rollout draws from uncond + s·(cond − uncond)
     with the empty prompt as the twin, as modeling/generate.sample_codes does, and code_logprobs scores the codes
     under that same guided policy. With top_k 1 every draw is the guided argmax, so the engine's codes must equal
-    the rollout's, and each code must be the argmax of the guided log-probs the update uses."""
+    the rollout's, and each code must be the argmax of the guided log-probs the update uses. An edit's twin keeps
+    the reference codes."""
     import dataclasses
 
     from modeling.backends import TorchBackend
@@ -104,15 +105,18 @@ def test_guided_rollouts_sample_and_score_what_the_engine_samples(fixture_model,
     model = copy.deepcopy(model)
     model.cfg = cfg
     builder = PromptBuilder(cfg, tok)
-    items = [PromptItem(p) for p in PROMPTS]
+    refs = [np.random.default_rng(i).integers(0, cfg.codebook_size, cfg.code_count) if edit else None
+            for i in range(len(PROMPTS))]
+    items = [PromptItem(p, ref_codes=r) for p, r in zip(PROMPTS, refs)]
     guided = rollout(model, builder, items, torch.Generator().manual_seed(0), guidance=scale)
     plain = rollout(model, builder, items, torch.Generator().manual_seed(0))
     assert not torch.equal(guided.codes, plain.codes)  # guidance changes what is drawn on this model
 
     backend = TorchBackend(model)
     params = dataclasses.replace(Params.defaults(cfg), ar_cfg_scale=scale)
-    ids = [build_prompt_ids(tok, cfg, p)[0] for p in PROMPTS]
-    uncond = [build_prompt_ids(tok, cfg, "")[0] for _ in PROMPTS]
+    ref_lists = [None if r is None else r.tolist() for r in refs]
+    ids = [build_prompt_ids(tok, cfg, p, r)[0] for p, r in zip(PROMPTS, ref_lists)]
+    uncond = [build_prompt_ids(tok, cfg, "", r)[0] for r in ref_lists]
     draws = Draws.seeded(0, len(PROMPTS), cfg.latent_shape)
     engine = sample_codes(backend, cfg, ids, draws, params, special_token_ids(tok)["pad"], uncond)
     np.testing.assert_array_equal(guided.codes.numpy(), engine["codes"])
