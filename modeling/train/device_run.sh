@@ -35,7 +35,7 @@
 # TRAIN_FREEZE (generator parts stages 2-3 leave as they are, e.g. dit; run.py --freeze),
 # TRAIN_SEED (the pool's seed: give a continued run one its checkpoint has not trained on; the checkpoint READMEs
 # say which they used), AR_CFG_SCALE and EDIT_AR_CFG_SCALE (the exported bundle's default AR guidance, sampling.cfg_scale and
-# edit_cfg_scale; default: the checkpoint's config's), EDIT_KEEP_UNCHANGED (1 or 0: sampling.edit_keep_unchanged,
+# edit_cfg_scale; default: the checkpoint's config's; with RL_FROM the rollouts sample at them too), EDIT_KEEP_UNCHANGED (1 or 0: sampling.edit_keep_unchanged,
 # the same default), EDIT_TEMPERATURE (sampling.edit_temperature, the AR's temperature for edits; the same default).
 set -euo pipefail
 
@@ -115,7 +115,9 @@ set +e
 if [[ -n "${RL_FROM:-}" ]]; then
   TRAIN_SECONDS=0
   RL_DEV=(); [[ "${ATELIER_DEVICE:-}" == "cpu" ]] && RL_DEV=(--preset cpu) || RL_DEV=(--preset gpu)
+  # rollouts sample at the AR guidance the bundle will ship with (a committed checkpoint's config may say 1)
   "$PYTHON" -m modeling.rl.grpo --checkpoint "$RL_FROM" --out "$WORK/run" --seconds "$RL_SECONDS" "${RL_DEV[@]}" \
+    ${AR_CFG_SCALE:+--ar-cfg-scale "$AR_CFG_SCALE"} ${EDIT_AR_CFG_SCALE:+--edit-ar-cfg-scale "$EDIT_AR_CFG_SCALE"} \
     ${TRAIN_MAX_STEPS:+--max-steps "$TRAIN_MAX_STEPS"} 2>&1 | tee "$WORK/run-train.log"
 else
   [[ -n "${INIT_FROM:-}" ]] && EXTRA+=(--init "$INIT_FROM" --upgrade --stages "${TRAIN_STAGES:-edit}")
