@@ -70,7 +70,7 @@ class GRPOConfig:
     # sampling.cfg_scale (edit steps: edit_cfg_scale). Runs until session 16 sampled unguided while the bundle
     # guides at 2, and a gain on their own unguided check did not reach the evaluation (card notes, step 16).
     # A training checkpoint's config may not carry the bundle's guidance (modeling/train/ship.py sets it at
-    # export): the command line's --ar-cfg-scale / --edit-ar-cfg-scale set it on the model.
+    # export): the command line's --sampling-like BUNDLE (or --ar-cfg-scale / --edit-ar-cfg-scale) sets it.
     ar_guidance: bool = True
     edit_fraction: float = 0.0  # share of steps that are edit steps (edit instructions, EditReward)
     eval_edits: int = 32  # held-out edit pairs in the before/after evaluation (when edit_fraction > 0)
@@ -725,6 +725,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, GRPOC
     ap.add_argument("--sign-fraction", type=float, help="share of rollout prompts with a sign")
     ap.add_argument("--narrow-sign-fraction", type=float, help="share of sign prompts whose word has an I or J "
                     "(default 0: as the data engine draws them)")
+    ap.add_argument("--sampling-like", type=Path, help="a bundle folder: roll out with its sampling and scheduler settings "
+                    "(AR guidance, edit temperature, keep-unchanged, DiT guidance; the preset's diffusion steps stay), "
+                    "which a training checkpoint's config may not carry; saved with the RL'd checkpoint")
     ap.add_argument("--ar-cfg-scale", type=float, help="the AR guidance the bundle will sample text-to-image with "
                     "(sampling.cfg_scale; default: the checkpoint's config's); saved with the RL'd checkpoint")
     ap.add_argument("--edit-ar-cfg-scale", type=float, help="the same for edits (sampling.edit_cfg_scale)")
@@ -743,12 +746,22 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, GRPOC
     return args, cfg
 
 
+def sampling_like(cfg, bundle: Path) -> None:
+    """Put a bundle's sampling and scheduler settings on a model config (in place): how the engine will sample."""
+    from ..config import SamplingConfig, SchedulerConfig
+    meta = json.loads((bundle / "bundle.json").read_text())
+    cfg.sampling = SamplingConfig(**meta["config"]["sampling"])
+    cfg.scheduler = SchedulerConfig(**meta["config"]["scheduler"])
+
+
 def main(argv: list[str] | None = None) -> None:
     from ..checkpoint import load_checkpoint, save_checkpoint
     args, cfg = parse_args(argv)
     torch.manual_seed(cfg.seed)
     model, tokenizer = load_checkpoint(args.checkpoint)
     model = model.float()
+    if args.sampling_like is not None:
+        sampling_like(model.cfg, args.sampling_like)
     if args.ar_cfg_scale is not None:
         model.cfg.sampling.cfg_scale = float(args.ar_cfg_scale)
     if args.edit_ar_cfg_scale is not None:

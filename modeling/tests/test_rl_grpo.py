@@ -182,6 +182,29 @@ def test_command_line_flags_go_over_the_preset():
     assert cfg.ar_guidance is False and args.ar_cfg_scale == 2.0 and args.edit_ar_cfg_scale is None
 
 
+def test_sampling_like_gives_a_checkpoint_the_bundles_sampling(fixture_model, tmp_path):
+    """A training checkpoint's config can lack what its bundle sets at export (AR guidance, edit temperature,
+    keep-unchanged); --sampling-like reads them from bundle.json, so rollouts sample as the engine will."""
+    import dataclasses
+    import json
+
+    from modeling.rl.grpo import GRPO, sampling_like
+    model, tok = fixture_model
+    cfg = copy.deepcopy(model.cfg)
+    assert cfg.sampling.cfg_scale == 1.0 and cfg.sampling.edit_temperature is None
+    want = dataclasses.asdict(cfg)
+    want["sampling"].update(cfg_scale=2.0, edit_cfg_scale=1.5, edit_keep_unchanged=True, edit_temperature=0.5)
+    want["scheduler"].update(cfg_scale=4.0)
+    (tmp_path / "bundle.json").write_text(json.dumps({"config": want}))
+    sampling_like(cfg, tmp_path)
+    assert (cfg.sampling.cfg_scale, cfg.sampling.edit_cfg_scale, cfg.sampling.edit_keep_unchanged,
+            cfg.sampling.edit_temperature, cfg.scheduler.cfg_scale) == (2.0, 1.5, True, 0.5, 4.0)
+    m = copy.deepcopy(model)
+    m.cfg = cfg
+    t = GRPO(m, PromptBuilder(cfg, tok), GRPOConfig(), CodeReward(0), lambda n: [])
+    assert t.edit_temperature == 0.5
+
+
 def test_narrow_sign_fraction_draws_words_with_an_i_or_j():
     from modeling.data.assets import NARROW_CAPITALS
     from modeling.rl.grpo import ScenePrompts
