@@ -177,6 +177,9 @@ def test_command_line_flags_go_over_the_preset():
     assert cfg.narrow_sign_fraction == 0.0
     _, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--narrow-sign-fraction", "0.5"])
     assert cfg.narrow_sign_fraction == 0.5
+    assert cfg.edit_reward == "mean"
+    _, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--edit-reward", "product"])
+    assert cfg.edit_reward == "product"
     assert cfg.ar_guidance is True  # rollouts sample as the engine does unless told otherwise
     args, cfg = parse_args(["--checkpoint", "c.safetensors", "--out", "o", "--no-ar-guidance", "--ar-cfg-scale", "2"])
     assert cfg.ar_guidance is False and args.ar_cfg_scale == 2.0 and args.edit_ar_cfg_scale is None
@@ -266,6 +269,12 @@ def test_edit_reward_scores_the_true_target_high_and_the_untouched_source_low(na
     r_source, _ = reward(items, None, np.stack([it.source for it in items]))
     # the source is preserved everywhere (preserved = 1) but the edit is not done
     assert np.allclose(r_source, 0.5), r_source
+    # the product pays only for an edit both done and kept: the target still 1, the untouched source nothing
+    product = EditReward(assets=reward.assets, combine="product")
+    assert np.allclose(product(items, None, targets)[0], 1.0)
+    assert np.allclose(product(items, None, np.stack([it.source for it in items]))[0], 0.0)
+    with pytest.raises(ValueError, match="combine"):
+        EditReward(assets=reward.assets, combine="sum")
 
 
 def test_render_edits_keeps_the_source_where_the_ar_kept_every_code(nano_random):
