@@ -187,6 +187,14 @@ def test_model_card_has_the_scores_the_versions_and_the_ocr_detail():
     good = scores(0.55, 0.31)
     good["edits"]["done_by_kind"] = {"keep": 1.0, "add": 0.5}
     assert "Edits done in under half" not in model_card(meta, good)
+    # the kinds whose region outside the edit stays at >= 30 dB in under half of the evaluated edits
+    assert "Edits that keep the rest" not in card  # older scores: no edit items
+    good["edit_items"] = [{"kind": "background", "psnr_outside_edit": 24.0}, {"kind": "background", "psnr_outside_edit": 31.0},
+                          {"kind": "background", "psnr_outside_edit": 22.0}, {"kind": "keep", "psnr_outside_edit": float("inf")},
+                          {"kind": "add", "psnr_outside_edit": 30.0}, {"kind": "add", "psnr_outside_edit": 29.9}]
+    assert "- Edits that keep the rest of the picture at ≥ 30 dB in under half the tries: background 0.33 (" in model_card(meta, good)
+    good["edit_items"][2]["psnr_outside_edit"] = 30.5
+    assert "Edits that keep the rest" not in model_card(meta, good)
     s = scores(0.55, 0.31)
     s["edits"]["diagnostics"] = {"ar_teacher_forced_unchanged_code_acc": 0.53, "ar_teacher_forced_changed_code_acc": 0.3,
                                  "sampled_codes_copied_where_unchanged": 0.22, "psnr_outside_edit_true_codes_db": 25.6}

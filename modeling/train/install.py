@@ -77,6 +77,15 @@ def model_card(meta: dict, scores: dict, compare: list[tuple[str, dict]] | None 
     weak = [k for k, v in e["done_by_kind"].items() if v is not None and v < 0.5]
     weak_edits = (f"- Edits done in under half the tries: {', '.join(weak)} (instruction done by kind, above).\n"
                   if weak else "")
+    # and the kinds that keep the rest of the picture (≥ 30 dB outside the edited region) in under half the tries
+    by_kind: dict[str, list[float]] = {}
+    for it in scores.get("edit_items") or []:
+        if it.get("psnr_outside_edit") is not None:
+            by_kind.setdefault(it["kind"], []).append(float(it["psnr_outside_edit"] >= 30))
+    unkept = {k: sum(v) / len(v) for k, v in by_kind.items() if sum(v) / len(v) < 0.5}
+    weak_edits += (f"- Edits that keep the rest of the picture at ≥ 30 dB in under half the tries: "
+                   f"{', '.join(f'{k} {_fmt(v)}' for k, v in unkept.items())} (PSNR outside the edited region, by kind).\n"
+                   if unkept else "")
     kept = f" (cells kept from the reference: {_fmt(e['cells_kept'])} on average)" if e.get("cells_kept") is not None else ""
     d = e.get("diagnostics")
     fidelity = (f"Where edits lose what they should keep (modeling/eval/fidelity.py): fed the true target codes, the AR "
