@@ -1,5 +1,6 @@
 """The reference pipeline: the ONNX bundle reproduces the committed PyTorch fixtures, and they are current."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -198,8 +199,14 @@ def test_committed_fixtures_are_what_make_fixtures_writes(tmp_path):
             _same_arrays(load_file(str(a)), load_file(str(b)), f"tests/fixtures/{rel} {stale}")
         elif rel.suffix == ".onnx":
             assert_same_onnx(a, b)  # a stale graph fails here
-        elif rel.name == "bundle.json":
+        elif rel.name in ("bundle.json", "bundle-patch.json"):
+            # The manifests hash the ONNX files above, so their sha256 follow those files' last bits: compare the
+            # rest, and check that each manifest's hashes are those of the files it sits beside.
             assert _without_hashes(json.loads(a.read_text())) == _without_hashes(json.loads(b.read_text())), f"tests/fixtures/{rel} {stale}"
+            for manifest in (a, b):
+                for f in json.loads(manifest.read_text())["files"]:
+                    got = hashlib.sha256((manifest.parent / f["path"]).read_bytes()).hexdigest()
+                    assert got == f["sha256"], f"{manifest}: {f['path']} does not hash to its recorded sha256"
         else:
             raise AssertionError(f"tests/fixtures/{rel} {stale}")
 
