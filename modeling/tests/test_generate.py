@@ -1,6 +1,5 @@
 """The reference pipeline: the ONNX bundle reproduces the committed PyTorch fixtures, and they are current."""
 
-import hashlib
 import json
 
 import numpy as np
@@ -9,6 +8,7 @@ from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
 from modeling.backends import OnnxBackend, TorchBackend
+from modeling.bundle import sha256_file
 from modeling.generate import Draws, Params, edit, inpaint, latent_mask, main as generate_main, text_to_image
 from modeling.make_fixtures import main as make_fixtures_main, read_record
 
@@ -205,8 +205,7 @@ def test_committed_fixtures_are_what_make_fixtures_writes(tmp_path):
             assert _without_hashes(json.loads(a.read_text())) == _without_hashes(json.loads(b.read_text())), f"tests/fixtures/{rel} {stale}"
             for manifest in (a, b):
                 for f in json.loads(manifest.read_text())["files"]:
-                    got = hashlib.sha256((manifest.parent / f["path"]).read_bytes()).hexdigest()
-                    assert got == f["sha256"], f"{manifest}: {f['path']} does not hash to its recorded sha256"
+                    assert sha256_file(manifest.parent / f["path"]) == f["sha256"], f"{manifest}: {f['path']} does not hash to its recorded sha256"
         else:
             raise AssertionError(f"tests/fixtures/{rel} {stale}")
 
