@@ -37,7 +37,7 @@ A.SIGN_NARROW_PAD = 3.5; A._render_sign.cache_clear()  # signs drawn as this gen
 t0 = time.time()
 sc = make_scenes(n_scenes, seed=SEED, split="train", workers=2)
 # The same scenes again (scene_rng is deterministic), for where each sign sits: a mask on the 16×16 latent.
-assets, names = Assets(), None
+assets = Assets()
 names = assets.names()
 weight = torch.ones(n_scenes, 1, 16, 16)
 for k in range(n_scenes):
