@@ -143,7 +143,10 @@ class DiT(nn.Module):
         x = x.view(b, g, g, p, p, c).permute(0, 5, 1, 3, 2, 4)
         return x.reshape(b, c, g * p, g * p)
 
-    def loss(self, x0, cond, ref_latents=None, cond_drop_prob=0.1, t=None, noise=None, generator=None):
+    def loss(self, x0, cond, ref_latents=None, cond_drop_prob=0.1, t=None, noise=None, generator=None, weight=None):
+        """Flow matching on the straight path x_t = (1 − t)·x0 + t·ε, target ε − x0. `weight` (broadcast to x0,
+        e.g. [B, 1, H, W]) counts some latent cells more: a sign's letters cover a few of the 16×16 cells, so an
+        unweighted mean gives them little of the gradient (modeling/checkpoints/nano-cpu-dit-signs-2026-11-28)."""
         b = x0.shape[0]
         if t is None:
             t = torch.sigmoid(torch.randn(b, generator=generator, device=x0.device))
@@ -156,4 +159,6 @@ class DiT(nn.Module):
             cond = cond * keep[:, None, None]
         tt = t[:, None, None, None]
         xt = (1 - tt) * x0 + tt * noise
-        return F.mse_loss(self(xt, t, cond, ref_latents), noise - x0)
+        if weight is None:
+            return F.mse_loss(self(xt, t, cond, ref_latents), noise - x0)
+        return ((self(xt, t, cond, ref_latents) - (noise - x0)) ** 2 * weight).mean()

@@ -12,16 +12,17 @@ distribution given the true prefix (guidance, temperature, top-k and top-p as th
 the AR's (an O's code where a U is likely) while the layout stays the scene's; for RESAMPLED_SHARE of each batch the
 DiT is conditioned on those and still asked for the true latent, so it learns to draw what the prompt and the
 neighbouring codes say where one code is off. As dit_signs.py otherwise (half of each batch signs, the cells under a
-sign counting 1 + LETTER_WEIGHT times); both conditions are computed once, so each step is a DiT step only."""
-import sys, time, math, json, torch, numpy as np
+sign counting 1 + LETTER_WEIGHT times); both conditions are computed once, so each step is a DiT step only (modeling.train.dit_alone). Its train.log was
+written before that module took the loop over, and its "flow" is the unweighted mean of the flow loss (the module
+logs the weighted loss it trains on)."""
+import sys, time, json, torch, numpy as np
 from modeling.checkpoint import load_checkpoint, save_checkpoint
 from modeling.data.assets import Assets
 from modeling.data.dataset import make_scenes
 from modeling.data.scene import sample_scene, scene_rng, sign_box
+from modeling.train import dit_alone
 from modeling.train.pool import encode_images
-from modeling.train.preview import _sample
 from modeling.train.sequences import PromptBuilder
-from modeling.train.stages import make_optimizer, COND_DROP
 import modeling.data.assets as A
 
 ckpt, out, seconds, lr, n_scenes = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
@@ -33,8 +34,7 @@ torch.manual_seed(SEED); torch.set_num_threads(2)
 gen = torch.Generator().manual_seed(SEED)
 model, tok = load_checkpoint(ckpt); model.eval()
 A.SIGN_NARROW_PAD = 3.5; A._render_sign.cache_clear()  # signs drawn as this generator was trained (room for I and J)
-bundle = json.load(open("resources/models/atelier-nano/bundle.json"))
-samp = bundle["sampling"]  # the AR settings the shipped bundle generates with
+sampling = json.load(open("resources/models/atelier-nano/bundle.json"))["sampling"]  # as the shipped bundle samples
 t0 = time.time()
 sc = make_scenes(n_scenes, seed=SEED, split="train", workers=2)
 assets = Assets()
@@ -48,69 +48,36 @@ for k in range(n_scenes):
         weight[k, 0, y0 // 4:(y1 + 3) // 4, x0 // 4:(x1 + 3) // 4] += letter_weight
 print(f"{n_scenes} scenes in {time.time()-t0:.0f}s, signs {sc.signs.mean():.2f}", flush=True)
 builder = PromptBuilder(model.cfg, tok)
-off, book = model.cfg.image_code_offset, model.cfg.codebook_size
 changed, changed_sign = [], []
 with torch.no_grad():
     codes, latents = encode_images(model, torch.from_numpy(sc.images), batch=512)
     prompts = builder.prompt_ids_batch(sc.captions)
-    n = codes.shape[1]
     conds, conds_rs = [], []
     for i in range(0, n_scenes, 256):
-        c = codes[i:i+256].numpy()
-        ids, mask = (torch.from_numpy(a) for a in builder.rows("generate", prompts[i:i+256], c))
-        logits, hidden = model.ar.forward_full(ids, mask)
-        conds.append(model.connector(hidden[:, -(n + 1):]).half())
-        # The AR's guided distribution over each code given the true prefix (the unconditional branch: empty prompt).
-        uids, umask = (torch.from_numpy(a) for a in builder.rows("generate", [[]] * len(c), c))
-        ulogits, _ = model.ar.forward_full(uids, umask)
-        lc, lu = logits[:, -(n + 1):-1].float(), ulogits[:, -(n + 1):-1].float()
-        guided = lu + samp["cfg_scale"] * (lc - lu)
-        b = len(c)
-        pick = _sample(guided.reshape(b * n, -1), off, book, samp["temperature"], samp["top_k"], samp["top_p"], gen)
-        rs = pick.reshape(b, n).numpy()
+        c, p = codes[i:i+256].numpy(), prompts[i:i+256]
+        logits, cond = dit_alone.teacher_forced(model, builder, p, c)
+        conds.append(cond.half())
+        rs = dit_alone.resample_codes(model, builder, p, c, sampling, gen, logits)
         diff = rs != c
         changed.append(diff.mean(1))
         s = sc.signs[i:i+256]
         if s.any():
             # code cells (8×8) under the sign: the latent weight mask pooled 2×2
-            cell = (torch.nn.functional.max_pool2d(weight[i:i+256], 2) > 1).reshape(b, -1).numpy()
+            cell = (torch.nn.functional.max_pool2d(weight[i:i+256], 2) > 1).reshape(len(c), -1).numpy()
             changed_sign.append((diff & cell)[s].sum() / max(1, cell[s].sum()))
-        rids, rmask = (torch.from_numpy(a) for a in builder.rows("generate", prompts[i:i+256], rs))
-        _, rhidden = model.ar.forward_full(rids, rmask)
-        conds_rs.append(model.connector(rhidden[:, -(n + 1):]).half())
+        conds_rs.append(dit_alone.teacher_forced(model, builder, p, rs)[1].half())
     cond, cond_rs = torch.cat(conds), torch.cat(conds_rs)
 print(f"conditions precomputed {tuple(cond.shape)} x2 in {time.time()-t0:.0f}s; resampled codes differ from the true "
       f"ones at {np.concatenate(changed).mean():.3f} of positions, {np.mean(changed_sign):.3f} of those under a sign",
       flush=True)
 sign_rows = torch.from_numpy(np.flatnonzero(sc.signs)); other_rows = torch.from_numpy(np.flatnonzero(~sc.signs))
-dit = model.dit; dit.train()
-for p in model.parameters(): p.requires_grad_(False)
-params = list(dit.parameters())
-for p in params: p.requires_grad_(True)
-opt = make_optimizer(params, lr, "cpu")
-B, step, t1, run = 64, 0, time.time(), 0.0
+B = 64
 n_sign = int(round(B * sign_share))
-while time.time() - t1 < seconds:
-    frac = (time.time() - t1) / seconds
-    for g in opt.param_groups: g["lr"] = lr * min(1, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
-    idx = torch.cat([sign_rows[torch.randint(0, len(sign_rows), (n_sign,))],
-                     other_rows[torch.randint(0, len(other_rows), (B - n_sign,))]])
-    use_rs = (torch.rand(B) < resampled_share)[:, None, None]
-    x0, w = latents[idx], weight[idx]
-    c = torch.where(use_rs, cond_rs[idx], cond[idx]).float()
-    t = torch.sigmoid(torch.randn(B))
-    noise = torch.randn_like(x0)
-    keep = (torch.rand(B) >= COND_DROP).float()
-    tt = t[:, None, None, None]
-    pred = dit((1 - tt) * x0 + tt * noise, t, c * keep[:, None, None], torch.zeros_like(x0))
-    err = (pred - (noise - x0)) ** 2
-    loss = (err * w).mean()
-    opt.zero_grad(set_to_none=True); loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step(); step += 1
-    flow = err.mean().item()
-    run = 0.98 * run + 0.02 * flow if step > 1 else flow
-    if step % 100 == 0:
-        print(f"step {step} {time.time()-t1:.0f}s {step/(time.time()-t1):.2f} steps/s flow {run:.4f}", flush=True)
-model.eval()
+batch_rows = lambda: torch.cat([sign_rows[torch.randint(0, len(sign_rows), (n_sign,))],
+                                other_rows[torch.randint(0, len(other_rows), (B - n_sign,))]])
+condition_of = lambda idx: torch.where((torch.rand(len(idx)) < resampled_share)[:, None, None],
+                                       cond_rs[idx], cond[idx]).float()
+step = dit_alone.train(model, latents, batch_rows, condition_of, seconds, lr, weight,
+                       log=lambda line: print(line, flush=True))
 save_checkpoint(out, model, tok)
 print(f"saved {out} after {step} steps", flush=True)

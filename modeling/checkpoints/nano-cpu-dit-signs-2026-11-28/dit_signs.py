@@ -16,15 +16,17 @@ a few cells, so the letters get little of the gradient. Here rows with a sign ma
 OBJECT_WEIGHT the cells under each object's box count 1 + OBJECT_WEIGHT times (object is the other category this
 DiT loses: 0.81 from the true codes against 0.93 for the autoencoder's round trip).
 As session 18's dit_only.py otherwise: the condition (connector(AR hidden states of the prompt and the image's
-true codes, teacher forced)) is computed once, so each step is a DiT step only."""
-import sys, time, math, torch, numpy as np
+true codes, teacher forced)) is computed once, so each step is a DiT step only (modeling.train.dit_alone, which took
+the loop over in session 21; this folder's train.log was written before, and its "flow" is the unweighted mean of the
+flow loss, where the module logs the weighted loss it trains on)."""
+import sys, time, torch, numpy as np
 from modeling.checkpoint import load_checkpoint, save_checkpoint
 from modeling.data.assets import Assets
 from modeling.data.dataset import make_scenes
 from modeling.data.scene import group_boxes, sample_scene, scene_rng, sign_box
+from modeling.train import dit_alone
 from modeling.train.pool import encode_images
 from modeling.train.sequences import PromptBuilder
-from modeling.train.stages import make_optimizer, COND_DROP
 import modeling.data.assets as A
 
 ckpt, out, seconds, lr, n_scenes = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
@@ -54,44 +56,15 @@ print(f"{n_scenes} scenes in {time.time()-t0:.0f}s, signs {sc.signs.mean():.2f},
 builder = PromptBuilder(model.cfg, tok)
 with torch.no_grad():
     codes, latents = encode_images(model, torch.from_numpy(sc.images), batch=512)
-    ids, mask = builder.rows("generate", builder.prompt_ids_batch(sc.captions), codes.numpy())
-    ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
-    n = codes.shape[1]
-    conds = []
-    for i in range(0, len(ids), 256):
-        _, hidden = model.ar.forward_full(ids[i:i+256], mask[i:i+256])
-        conds.append(model.connector(hidden[:, -(n + 1):]).half())
-    cond = torch.cat(conds)
+    cond = dit_alone.conditions(model, builder, builder.prompt_ids_batch(sc.captions), codes.numpy())
 assert latents.shape[-2:] == weight.shape[-2:]
 print(f"condition precomputed {tuple(cond.shape)} in {time.time()-t0:.0f}s", flush=True)
 sign_rows = torch.from_numpy(np.flatnonzero(sc.signs)); other_rows = torch.from_numpy(np.flatnonzero(~sc.signs))
-dit = model.dit; dit.train()
-for p in model.parameters(): p.requires_grad_(False)
-params = list(dit.parameters())
-for p in params: p.requires_grad_(True)
-opt = make_optimizer(params, lr, "cpu")
-B, step, t1, run = 64, 0, time.time(), 0.0
+B = 64
 n_sign = int(round(B * sign_share))
-while time.time() - t1 < seconds:
-    frac = (time.time() - t1) / seconds
-    for g in opt.param_groups: g["lr"] = lr * min(1, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
-    idx = torch.cat([sign_rows[torch.randint(0, len(sign_rows), (n_sign,))],
-                     other_rows[torch.randint(0, len(other_rows), (B - n_sign,))]])
-    x0, c, w = latents[idx], cond[idx].float(), weight[idx]
-    # dit.loss, with the per-cell weight: flow matching on the straight path x_t = (1-t) x0 + t ε, target ε - x0.
-    t = torch.sigmoid(torch.randn(B))
-    noise = torch.randn_like(x0)
-    keep = (torch.rand(B) >= COND_DROP).float()
-    tt = t[:, None, None, None]
-    pred = dit((1 - tt) * x0 + tt * noise, t, c * keep[:, None, None], torch.zeros_like(x0))
-    err = (pred - (noise - x0)) ** 2
-    loss = (err * w).mean()
-    opt.zero_grad(set_to_none=True); loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step(); step += 1
-    flow = err.mean().item()
-    run = 0.98 * run + 0.02 * flow if step > 1 else flow
-    if step % 100 == 0:
-        print(f"step {step} {time.time()-t1:.0f}s {step/(time.time()-t1):.2f} steps/s flow {run:.4f}", flush=True)
-model.eval()
+batch_rows = lambda: torch.cat([sign_rows[torch.randint(0, len(sign_rows), (n_sign,))],
+                                other_rows[torch.randint(0, len(other_rows), (B - n_sign,))]])
+step = dit_alone.train(model, latents, batch_rows, lambda idx: cond[idx].float(), seconds, lr, weight,
+                       log=lambda line: print(line, flush=True))
 save_checkpoint(out, model, tok)
 print(f"saved {out} after {step} steps", flush=True)
