@@ -2,8 +2,11 @@
 import copy
 
 import numpy as np
+import pytest
 import torch
 
+from modeling.data.dataset import make_scenes
+from modeling.data.testing import NODE_MODULES, prepared_folder
 from modeling.train import dit_alone
 from modeling.train.sequences import PromptBuilder
 
@@ -78,3 +81,19 @@ def test_training_moves_the_dit_only(fixture_model):
     moved = {k.split(".")[0] for k in before if not torch.equal(before[k], after[k])}
     assert moved == {"dit"}
     assert not model.dit.training and not any(p.requires_grad for p in model.parameters())
+
+
+@pytest.mark.skipif(not (NODE_MODULES / "emoji-datasource-google").exists(), reason="npm devDependencies not installed")
+def test_cell_weights_mark_each_scenes_sign_and_objects():
+    folder = prepared_folder()
+    sc = make_scenes(40, seed=5, workers=1, folder=folder)
+    assert 0 < sc.signs.sum() < 40
+    w = dit_alone.cell_weights(40, 5, sc.signs, letter_weight=4.0, folder=folder)
+    assert w.shape == (40, 1, 16, 16) and w.min() == 1.0
+    assert (w.amax((1, 2, 3)) == 5.0).tolist() == sc.signs.tolist()  # only sign rows, and only their sign's cells
+    both = dit_alone.cell_weights(40, 5, sc.signs, letter_weight=4.0, object_weight=2.0, folder=folder)
+    plain = ~sc.signs
+    assert (both[plain].amax((1, 2, 3)) == 3.0).all()  # every scene has an object
+    assert torch.equal(both[plain] > 1, both[plain] == 3.0)
+    with pytest.raises(ValueError, match="not the one"):
+        dit_alone.cell_weights(40, 6, sc.signs, letter_weight=4.0, folder=folder)

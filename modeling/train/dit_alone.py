@@ -15,9 +15,33 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..data.assets import Assets
+from ..data.scene import group_boxes, sample_scene, scene_rng, sign_box
 from .preview import _sample
 from .sequences import PromptBuilder
 from .stages import COND_DROP, make_optimizer
+
+
+def cell_weights(n: int, seed: int, signs: np.ndarray, letter_weight: float, object_weight: float = 0.0,
+                 split: str = "train", folder=None) -> torch.Tensor:
+    """How much each cell of the 16×16 latent counts in the flow loss, for the scenes make_scenes(n, seed, split) drew
+    (scene_rng is deterministic, so the same scenes are drawn again for their boxes) [n, 1, 16, 16]: 1, 1 +
+    object_weight under each object, plus letter_weight under the sign. `signs` (the batch's sign flags) checks that
+    the scenes are the same; `folder`: the prepared assets, as make_scenes'."""
+    assets = Assets(folder)
+    names = assets.names()
+    weight = torch.ones(n, 1, 16, 16)
+    for k in range(n):
+        scene = sample_scene(scene_rng(seed, split, k), names, split)
+        if (scene.sign is not None) != bool(signs[k]):
+            raise ValueError(f"scene {k} of seed {seed} is not the one make_scenes drew")
+        for g in scene.groups:
+            for x0, y0, x1, y1 in group_boxes(g):
+                weight[k, 0, y0 // 4:(y1 + 3) // 4, x0 // 4:(x1 + 3) // 4] = 1 + object_weight
+        if scene.sign is not None:
+            x0, y0, x1, y1 = sign_box(scene.sign, assets)
+            weight[k, 0, y0 // 4:(y1 + 3) // 4, x0 // 4:(x1 + 3) // 4] += letter_weight
+    return weight
 
 
 @torch.no_grad()

@@ -17,9 +17,7 @@ written before that module took the loop over, and its "flow" is the unweighted 
 logs the weighted loss it trains on)."""
 import sys, time, json, torch, numpy as np
 from modeling.checkpoint import load_checkpoint, save_checkpoint
-from modeling.data.assets import Assets
 from modeling.data.dataset import make_scenes
-from modeling.data.scene import sample_scene, scene_rng, sign_box
 from modeling.train import dit_alone
 from modeling.train.pool import encode_images
 from modeling.train.sequences import PromptBuilder
@@ -37,15 +35,7 @@ A.SIGN_NARROW_PAD = 3.5; A._render_sign.cache_clear()  # signs drawn as this gen
 sampling = json.load(open("resources/models/atelier-nano/bundle.json"))["sampling"]  # as the shipped bundle samples
 t0 = time.time()
 sc = make_scenes(n_scenes, seed=SEED, split="train", workers=2)
-assets = Assets()
-names = assets.names()
-weight = torch.ones(n_scenes, 1, 16, 16)
-for k in range(n_scenes):
-    scene = sample_scene(scene_rng(SEED, "train", k), names, "train")
-    assert (scene.sign is not None) == bool(sc.signs[k])
-    if scene.sign is not None:
-        x0, y0, x1, y1 = sign_box(scene.sign, assets)
-        weight[k, 0, y0 // 4:(y1 + 3) // 4, x0 // 4:(x1 + 3) // 4] += letter_weight
+weight = dit_alone.cell_weights(n_scenes, SEED, sc.signs, letter_weight)
 print(f"{n_scenes} scenes in {time.time()-t0:.0f}s, signs {sc.signs.mean():.2f}", flush=True)
 builder = PromptBuilder(model.cfg, tok)
 changed, changed_sign = [], []

@@ -21,9 +21,7 @@ the loop over in session 21; this folder's train.log was written before, and its
 flow loss, where the module logs the weighted loss it trains on)."""
 import sys, time, torch, numpy as np
 from modeling.checkpoint import load_checkpoint, save_checkpoint
-from modeling.data.assets import Assets
 from modeling.data.dataset import make_scenes
-from modeling.data.scene import group_boxes, sample_scene, scene_rng, sign_box
 from modeling.train import dit_alone
 from modeling.train.pool import encode_images
 from modeling.train.sequences import PromptBuilder
@@ -38,19 +36,7 @@ model, tok = load_checkpoint(ckpt); model.eval()
 A.SIGN_NARROW_PAD = 3.5; A._render_sign.cache_clear()  # signs drawn as this generator was trained (room for I and J)
 t0 = time.time()
 sc = make_scenes(n_scenes, seed=SEED, split="train", workers=2)
-# The same scenes again (scene_rng is deterministic), for where each sign sits: a mask on the 16×16 latent.
-assets = Assets()
-names = assets.names()
-weight = torch.ones(n_scenes, 1, 16, 16)
-for k in range(n_scenes):
-    scene = sample_scene(scene_rng(SEED, "train", k), names, "train")
-    assert (scene.sign is not None) == bool(sc.signs[k])
-    for g in scene.groups:
-        for x0, y0, x1, y1 in group_boxes(g):
-            weight[k, 0, y0 // 4:(y1 + 3) // 4, x0 // 4:(x1 + 3) // 4] = 1 + object_weight
-    if scene.sign is not None:
-        x0, y0, x1, y1 = sign_box(scene.sign, assets)
-        weight[k, 0, y0 // 4:(y1 + 3) // 4, x0 // 4:(x1 + 3) // 4] += letter_weight
+weight = dit_alone.cell_weights(n_scenes, SEED, sc.signs, letter_weight, object_weight)
 print(f"{n_scenes} scenes in {time.time()-t0:.0f}s, signs {sc.signs.mean():.2f}, "
       f"sign cells per sign row {(weight[torch.from_numpy(sc.signs)] > 1).float().sum((1, 2, 3)).mean():.1f}", flush=True)
 builder = PromptBuilder(model.cfg, tok)
