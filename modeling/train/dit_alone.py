@@ -17,7 +17,7 @@ import torch
 
 from ..data.assets import Assets
 from ..data.scene import group_boxes, sample_scene, scene_rng, sign_box
-from .preview import _sample
+from .preview import sample_code
 from .sequences import PromptBuilder
 from .stages import COND_DROP, make_optimizer
 
@@ -72,7 +72,7 @@ def resample_codes(model, builder: PromptBuilder, prompts: list[list[int]], code
     uncond = teacher_forced(model, builder, [[]] * len(codes), codes)[0]
     guided = uncond.float() + sampling["cfg_scale"] * (logits.float() - uncond.float())
     b, n, v = guided.shape
-    pick = _sample(guided.reshape(b * n, v), model.cfg.image_code_offset, model.cfg.codebook_size,
+    pick = sample_code(guided.reshape(b * n, v), model.cfg.image_code_offset, model.cfg.codebook_size,
                    sampling["temperature"], sampling["top_k"], sampling["top_p"], gen)
     return pick.reshape(b, n).numpy()
 

@@ -17,7 +17,7 @@ from .pool import to_float
 from .sequences import PromptBuilder
 
 
-def _sample(logits: torch.Tensor, offset: int, size: int, temperature: float, top_k: int, top_p: float,
+def sample_code(logits: torch.Tensor, offset: int, size: int, temperature: float, top_k: int, top_p: float,
             gen: torch.Generator) -> torch.Tensor:
     x = logits[:, offset:offset + size].float()
     if temperature == 0:
@@ -61,7 +61,7 @@ def generate(model, builder: PromptBuilder, prompts: list[str], refs_u8: torch.T
     t = s.temperature if temperature is None else temperature
     codes = []
     for _ in range(cfg.code_count):
-        code = _sample(logits[:, -1], cfg.image_code_offset, cfg.codebook_size, t, s.top_k, s.top_p, gen)
+        code = sample_code(logits[:, -1], cfg.image_code_offset, cfg.codebook_size, t, s.top_k, s.top_p, gen)
         codes.append(code)
         mask = torch.cat([mask, torch.ones((b, 1), dtype=torch.long, device=dev)], 1)
         last_pos = last_pos + 1
