@@ -18,7 +18,7 @@ from .sequences import PromptBuilder
 
 
 def sample_code(logits: torch.Tensor, offset: int, size: int, temperature: float, top_k: int, top_p: float,
-            gen: torch.Generator) -> torch.Tensor:
+                gen: torch.Generator) -> torch.Tensor:
     x = logits[:, offset:offset + size].float()
     if temperature == 0:
         return x.argmax(-1)
